@@ -29,8 +29,12 @@ def rng(seed: int, *keys: int) -> np.random.Generator:
 
 
 def set_threads(n: int | None = None) -> int:
-    """Fix the number of CPU threads used by torch and BLAS (default: all cores, max 16)."""
-    n = int(n or min(os.cpu_count() or 1, 16))
+    """Fix the number of CPU threads used by torch and BLAS.
+
+    Default: ``$NMRLIB_THREADS`` if set (e.g. to share a machine with a training run),
+    else all cores, at most 16.
+    """
+    n = int(n or os.environ.get("NMRLIB_THREADS") or min(os.cpu_count() or 1, 16))
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(n)
     if "torch" in sys.modules:
