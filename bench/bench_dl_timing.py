@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-direct", type=int, default=1024)
     parser.add_argument("--n-indirect", type=int, default=256)
     parser.add_argument("--density", type=float, default=0.25)
-    parser.add_argument("--methods", nargs="+", default=["dl", "lr", "ist"])
+    parser.add_argument("--methods", nargs="+", default=["dl", "dl10", "lr", "ist"])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=2)
@@ -76,14 +76,14 @@ def main(argv: list[str] | None = None) -> int:
             sync()
             runs.append(time.perf_counter() - start)
         times[method] = statistics.median(runs)
-        print(f"  {method:>3}: {times[method]:8.3f} s per spectrum (median of {args.repeats}: "
+        print(f"  {method:>4}: {times[method]:8.3f} s per spectrum (median of {args.repeats}: "
               + ", ".join(f"{t:.3f}" for t in runs) + ")")
     ratios = {}
-    if "dl" in times:
+    for dl in (m for m in times if m.startswith("dl")):
         for other in ("lr", "ist"):
             if other in times:
-                ratios[f"dl/{other}"] = times["dl"] / times[other]
-                print(f"  DL/{other.upper()} = {ratios[f'dl/{other}']:.2%}")
+                ratios[f"{dl}/{other}"] = times[dl] / times[other]
+                print(f"  {dl.upper()}/{other.upper()} = {ratios[f'{dl}/{other}']:.2%}")
     if args.out:
         write_json(args.out, {"args": vars(args), "seconds": times, "ratios": ratios,
                               "environment": environment_report()})

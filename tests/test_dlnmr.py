@@ -9,6 +9,7 @@ import torch
 from nmrlib.nus.dlnmr import (
     DEFAULT_WEIGHTS,
     DLNMR,
+    TEN_STAGE_WEIGHTS,
     DLNMRConfig,
     data_consistency,
     load_weights,
@@ -32,6 +33,24 @@ def test_dense_cnn_layout():
         for layer in range(2, 9):
             assert convs[layer - 1].in_channels == 16 + 12 * (layer - 2)
     assert len(DLNMR(DLNMRConfig(n_stages=3)).stages) == 3
+
+
+@pytest.mark.parametrize("kernel_size", [1, 3, 5])
+def test_fast_inference_path_equals_the_layer_by_layer_network(kernel_size):
+    torch.manual_seed(0)
+    cnn = DLNMR(DLNMRConfig(kernel_size=kernel_size)).stages[0]
+    for norm in cnn.norms:
+        for t in (norm.weight, norm.bias, norm.running_mean):
+            t.data.normal_()
+        norm.running_var.data.uniform_(0.5, 2.0)
+    torch.nn.init.normal_(cnn.convs[-1].weight)
+    x = torch.randn(4, 2, 40)
+    cnn.eval()
+    with torch.no_grad():
+        fast = cnn(x)
+        cnn.training = True  # the concatenating path, with BatchNorm still in eval mode
+        reference = cnn(x)
+    assert torch.allclose(fast, reference, atol=1e-5, rtol=1e-5)
 
 
 def test_data_consistency_keeps_acquired_points():
@@ -86,21 +105,23 @@ def test_bad_input_raises():
         reconstruct_dl(y, mask, weights="no/such/weights.pt")
 
 
-def test_committed_weights_load_with_sidecar():
-    model = load_weights()
-    assert DEFAULT_WEIGHTS.stat().st_size < 5_000_000
-    info = weights_info()
-    assert info["config"]["n_stages"] == len(model.stages) == 5
+@pytest.mark.parametrize(("path", "stages"), [(DEFAULT_WEIGHTS, 5), (TEN_STAGE_WEIGHTS, 10)])
+def test_committed_weights_load_with_sidecar(path, stages):
+    model = load_weights(path)
+    assert path.stat().st_size < 5_000_000
+    info = weights_info(path)
+    assert info["config"]["n_stages"] == len(model.stages) == stages
     for key in ("settings", "data", "git_commit", "steps", "final_val"):
         assert key in info
-    assert info["settings"]["n"] == 256
+    assert info["settings"]["n"] == 256 and info["complete"]
 
 
-def test_committed_weights_beat_zero_filling_on_held_out_data():
+@pytest.mark.parametrize("path", [DEFAULT_WEIGHTS, TEN_STAGE_WEIGHTS])
+def test_committed_weights_beat_zero_filling_on_held_out_data(path):
     y, mask, full = _synthetic(n=256, size=32)
     target = np.fft.fft(full)
     err_zf = np.linalg.norm(np.fft.fft(y) - target, axis=1)
-    err_dl = np.linalg.norm(np.fft.fft(reconstruct_dl(y, mask)) - target, axis=1)
+    err_dl = np.linalg.norm(np.fft.fft(reconstruct_dl(y, mask, weights=path)) - target, axis=1)
     assert np.mean(err_dl) < 0.5 * np.mean(err_zf)
 
 
@@ -122,6 +143,8 @@ def test_reconstruct_interface_dispatches_to_dl():
 
     y, mask, _ = _synthetic(n=64, size=3)
     assert np.allclose(reconstruct(y, mask, method="dl"), reconstruct_dl(y, mask), atol=1e-6)
+    assert np.allclose(reconstruct(y, mask, method="dl10"),
+                       reconstruct_dl(y, mask, weights=TEN_STAGE_WEIGHTS), atol=1e-6)
 
 
 def test_3d_alternating_reconstruction_and_ist_2d():

@@ -74,9 +74,9 @@ def test_lr_fast_svt_matches_exact_and_chunking_is_invisible():
 
 def test_bad_method_and_bad_schedules_raise():
     fid = _truth(batch=2, n=16)
-    with pytest.raises(ValueError, match="dl, ist, lr"):
+    with pytest.raises(ValueError, match="dl, dl10, ist, lr"):
         reconstruct(fid, np.ones(16, bool), "cs")
-    assert set(METHODS) == {"lr", "ist", "dl"}
+    assert set(METHODS) == {"lr", "ist", "dl", "dl10"}
     with pytest.raises(ValueError, match="more than the grid"):
         apply_schedule(fid, np.arange(17))
     with pytest.raises(ValueError, match="out of range"):

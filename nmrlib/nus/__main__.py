@@ -18,6 +18,8 @@ import time
 
 import numpy as np
 
+from nmrlib.nus.reconstruct import METHODS
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m nmrlib.nus",
@@ -26,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("reconstruct", help="fill in the indirect time domain of a NUS file")
     rec.add_argument("-in", dest="inp", required=True, help="NMRPipe input (.ft1, sampled rows)")
     rec.add_argument("-sample", required=True, help="nuslist: 0-based sampled increments")
-    rec.add_argument("-method", choices=("lr", "ist", "dl"), default="lr")
+    rec.add_argument("-method", choices=sorted(METHODS), default="lr")
     rec.add_argument("-out", required=True, help="NMRPipe output file")
     rec.add_argument("-xN", dest="xn", type=int, default=None,
                      help="complex points of the full F1 grid (default: last index + 1)")

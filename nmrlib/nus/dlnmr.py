@@ -21,6 +21,12 @@ the paper leaves details open:
 
   with lambda = 1e6 (acquired points are essentially kept, the network fills the gaps).
 * **Stages.** 5 by default (Fig. S1-2), ``n_stages`` configurable; weights are not shared.
+  Two trained cascades are committed: ``dlnmr_5stage.pt`` (the paper's default; method
+  ``"dl"``) and ``dlnmr_10stage.pt`` (method ``"dl10"``). Each stage acts like one
+  unrolled iteration: on the same CPU budget the validation error fell stage by stage
+  (0.43, 0.33, 0.28, 0.23, 0.20 relative L2 after two epochs) and a 10-stage cascade
+  reached 0.157 where the 5-stage one reached 0.204, so the deeper cascade is offered
+  beside the paper's. [choice]
 * **Scaling.** Inside :meth:`DLNMR.forward` each trace is divided by
   ``c = max|fft(y)| * n / m`` (y the undersampled FID, m its sampled points), an estimate
   of the fully sampled spectrum's maximum that needs only acquired data; the output is
@@ -47,10 +53,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_WEIGHTS = DATA_DIR / "dlnmr_5stage.pt"
+TEN_STAGE_WEIGHTS = DATA_DIR / "dlnmr_10stage.pt"
 LAMBDA_DC = 1e6
 
 
@@ -89,12 +97,40 @@ class DenseCNN(nn.Module):
         nn.init.zeros_(self.convs[-1].bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return self._forward_eval(x)
         features: list[torch.Tensor] = []
         h = x
         for conv, norm in zip(self.convs[:-1], self.norms, strict=True):
             features.append(torch.relu(norm(conv(h))))
             h = torch.cat(features, dim=1) if len(features) > 1 else features[0]
         return self.convs[-1](h)
+
+    def _forward_eval(self, x: torch.Tensor) -> torch.Tensor:
+        """The same function for inference, about twice as fast on CPU.
+
+        BatchNorm (running statistics) is folded into the convolution, and every feature
+        map is written once, circularly padded, into one preallocated buffer whose first
+        channels are the next layer's dense input, instead of re-concatenating and
+        re-padding all earlier maps at every layer.
+        """
+        pad = self.convs[0].kernel_size[0] // 2
+        batch, _, n = x.shape
+        total = sum(conv.out_channels for conv in self.convs[:-1])
+        buf = x.new_empty(batch, total, n + 2 * pad)
+        h, used = F.pad(x, (pad, pad), mode="circular"), 0
+        for conv, norm in zip(self.convs[:-1], self.norms, strict=True):
+            scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+            out = torch.relu(F.conv1d(h, conv.weight * scale[:, None, None],
+                                      norm.bias - norm.running_mean * scale))
+            c = out.shape[1]
+            buf[:, used:used + c, pad:pad + n] = out
+            if pad:
+                buf[:, used:used + c, :pad] = out[..., n - pad:]
+                buf[:, used:used + c, n + pad:] = out[..., :pad]
+            used += c
+            h = buf[:, :used]
+        return F.conv1d(h, self.convs[-1].weight, self.convs[-1].bias)
 
 
 def data_consistency(pred: torch.Tensor, acquired: torch.Tensor, mask: torch.Tensor,
@@ -229,6 +265,12 @@ def reconstruct_dl(fid, mask, *, weights: str | Path | DLNMR | None = None,
     if is_torch:
         return out.to(fid.device)
     return out.cpu().numpy().astype(np.asarray(fid).dtype, copy=False)
+
+
+def reconstruct_dl10(fid, mask, **options):
+    """:func:`reconstruct_dl` with the committed 10-stage cascade (``dlnmr_10stage.pt``)."""
+    options.setdefault("weights", TEN_STAGE_WEIGHTS)
+    return reconstruct_dl(fid, mask, **options)
 
 
 def reconstruct_dl_3d(fid, mask, **options):

@@ -21,6 +21,7 @@ METHODS: dict[str, str] = {
     "lr": "nmrlib.nus.lowrank:reconstruct_lr",
     "ist": "nmrlib.nus.ist:reconstruct_ist",
     "dl": "nmrlib.nus.dlnmr:reconstruct_dl",
+    "dl10": "nmrlib.nus.dlnmr:reconstruct_dl10",
 }
 
 __all__ = ["METHODS", "apply_schedule", "reconstruct", "expand_sampled", "retrospective_r2"]
