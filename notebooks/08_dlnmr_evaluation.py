@@ -109,7 +109,8 @@ for name, path in (("methyl HMQC", methyl_path), ("13C-15N", nmrglue_path),
     if not path or not Path(path).is_file() and not Path(path).is_dir():
         print(f"not run: {name}: " + (f"{path} not found" if path else "no path given"))
         continue
-    datasets.append(load_real_set(name, path, max_columns=max_columns or None))
+    datasets.append(load_real_set(name, path, max_columns=max_columns or None,
+                                  threshold_sigma=threshold_sigma))
 for d in datasets:
     n_peaks = len(pick_peaks(d.reference, threshold_sigma=threshold_sigma))
     print(f"{d.name}: {d.fid.shape[0]} F2 columns x {d.fid.shape[1]} complex t1 points, "

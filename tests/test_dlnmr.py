@@ -178,3 +178,16 @@ def test_nus_explorer_static_grid():
     assert all(0 <= row["r2"] <= 1 and row["seconds"] > 0 for row in table)
     box = nus_explorer([data], methods=["dl"], levels=[0.2, 0.3], interactive=True)
     assert box.children  # the widgets were built and drawn once
+
+
+def test_real_set_window_holds_the_most_reference_peaks(realdata):
+    from nmrlib.metrics import pick_peaks
+    from nmrlib.nus.dleval import load_real_set
+
+    path = realdata / "openvnmrj_azithromycin_ghsqcad" / "Azithromycin_gHSQCAD_01.fid"
+    full = load_real_set("azithromycin", path)
+    cut = load_real_set("azithromycin", path, max_columns=16)
+    assert cut.fid.shape == (16, full.fid.shape[1])
+    counts = np.bincount(pick_peaks(full.reference)[:, 1], minlength=full.fid.shape[0])
+    best = np.convolve(counts, np.ones(16, int), mode="valid").max()
+    assert counts[np.isin(full.x_ppm, cut.x_ppm)].sum() == best
