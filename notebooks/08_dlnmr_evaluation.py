@@ -72,6 +72,7 @@ from nmrlib.metrics import peak_intensity_r2, pick_peaks
 from nmrlib.nus.dleval import (
     ist_2d,
     load_real_set,
+    peak_window,
     r2_vs_nus,
     schedule_mask,
     summarise,
@@ -100,20 +101,19 @@ for m, i in info.items():
 # ## Data sets
 # Held-out synthetic 2D sets (20 peaks each, seeds never used in training) and the real
 # fully sampled sets, processed by `nmrlib.nmrio` with their own settings. With
-# `max_columns > 0` only the window of that many F2 columns with most signal is kept
-# (cheaper; the quick profile does this).
+# `max_columns > 0` only the window of that many F2 columns holding the most reference
+# peaks is kept for the R² study (`peak_window`; cheaper, the quick profile does this).
 
 # %%
 datasets = [synthetic_set(*synthetic_shape, seed=10_000 + seed + k) for k in range(n_synthetic)]
-real_paths = {}
+full_sets = {}
 for name, path in (("methyl HMQC", methyl_path), ("13C-15N", nmrglue_path),
                    ("azithromycin HSQC", azithromycin_path)):
     if not path or not Path(path).is_file() and not Path(path).is_dir():
         print(f"not run: {name}: " + (f"{path} not found" if path else "no path given"))
         continue
-    real_paths[name] = path
-    datasets.append(load_real_set(name, path, max_columns=max_columns or None,
-                                  threshold_sigma=threshold_sigma))
+    full_sets[name] = load_real_set(name, path)
+    datasets.append(peak_window(full_sets[name], max_columns, threshold_sigma))
 for d in datasets:
     n_peaks = len(pick_peaks(d.reference, threshold_sigma=threshold_sigma))
     print(f"{d.name}: {d.fid.shape[0]} F2 columns x {d.fid.shape[1]} complex t1 points, "
@@ -216,8 +216,7 @@ plt.show()
 # %%
 timing = {}
 devices = ["cpu"] + ([device] if device.startswith("cuda") else [])
-timing_sets = [load_real_set(d.name, real_paths[d.name])
-               if timing_full_sets and d.name in real_paths else d for d in datasets]
+timing_sets = [full_sets.get(d.name, d) if timing_full_sets else d for d in datasets]
 for d in timing_sets:
     n = d.fid.shape[1]
     mask = schedule_mask(n, 0.25, seed)

@@ -20,7 +20,7 @@
 # With `interactive = True` (JupyterLab) the controls are live ipywidgets. Headless runs
 # (papermill, `make reproduce`, tests) set `interactive = False` and get a static grid
 # over the NUS levels instead. To keep the live view responsive the real sets are cut to
-# a window of direct-dimension columns around their signals (`max_columns`).
+# the window of `max_columns` direct-dimension columns holding the most peaks.
 
 # %% tags=["parameters"]
 profile = "quick"
@@ -50,7 +50,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from nmrlib.nus.dleval import load_real_set, synthetic_set
+from nmrlib.nus.dleval import load_real_set, peak_window, synthetic_set
 from nmrlib.plotting import savefig
 from nmrlib.repro import environment_report, write_json
 from nmrlib.widgets import nus_explorer
@@ -70,7 +70,7 @@ for name, path in (("methyl HMQC", methyl_path), ("13C-15N", nmrglue_path),
     if not path or not Path(path).is_file() and not Path(path).is_dir():
         print(f"not run: {name}: " + (f"{path} not found" if path else "no path given"))
         continue
-    datasets.append(load_real_set(name, path, max_columns=max_columns))
+    datasets.append(peak_window(load_real_set(name, path), max_columns))
 for d in datasets:
     print(f"{d.name}: {d.fid.shape[0]} direct columns x {d.fid.shape[1]} complex t1 points")
 

@@ -40,19 +40,12 @@ def synthetic_set(n_direct: int = 128, n_indirect: int = 256, *, seed: int = 0,
                         y_ppm=np.fft.fftshift(np.fft.fftfreq(n_indirect)))
 
 
-def load_real_set(name: str, path: str | Path, *, max_columns: int | None = None,
-                  key: str | None = None, threshold_sigma: float = 10.0) -> ExplorerData:
+def load_real_set(name: str, path: str | Path, *, key: str | None = None) -> ExplorerData:
     """A real fully sampled 2D set read and processed by ``nmrlib.nmrio`` (its own settings).
 
     ``key`` names the entry of ``nmrlib.nmrio.DATASETS`` (default: the name of the folder
-    holding ``path``). With ``max_columns`` only the contiguous window of that many F2
-    columns holding the most reference peaks (``pick_peaks`` at ``threshold_sigma``; ties
-    go to the stronger window) is kept, to make repeated reconstructions cheaper; the R²
-    is then computed on the peaks in that window. Counting peaks rather than intensity
-    keeps the window on the crowded region a spectroscopist cares about instead of one
-    strong singlet (the methyl set's unlabelled compound at 2.07 ppm).
+    holding ``path``).
     """
-    from nmrlib.metrics import pick_peaks
     from nmrlib.nmrio import indirect_ppm, process_indirect, read_known
 
     ds, process = read_known(path, key)
@@ -60,18 +53,34 @@ def load_real_set(name: str, path: str | Path, *, max_columns: int | None = None
     def to_spectrum(traces: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(process_indirect(traces, **process).T)
 
-    traces, x_ppm = ds.traces, np.asarray(ds.direct_ppm)
-    if max_columns and max_columns < traces.shape[0]:
-        spectrum = to_spectrum(traces)
-        columns = pick_peaks(spectrum, threshold_sigma=threshold_sigma)[:, 1]
-        count = np.bincount(columns, minlength=spectrum.shape[1]).astype(float)
-        strength = np.abs(spectrum).max(axis=0)
-        score = count + strength / (strength.sum() + 1e-300)  # < 1: breaks ties only
-        window = np.convolve(score, np.ones(max_columns), mode="valid")
-        start = int(np.argmax(window))
-        traces, x_ppm = traces[start:start + max_columns], x_ppm[start:start + max_columns]
-    return ExplorerData(name, np.asarray(traces), to_spectrum, x_ppm,
+    return ExplorerData(name, np.asarray(ds.traces), to_spectrum, np.asarray(ds.direct_ppm),
                         np.asarray(indirect_ppm(ds, process["size"])))
+
+
+def peak_window(data: ExplorerData, columns: int | None,
+                threshold_sigma: float = 10.0) -> ExplorerData:
+    """The contiguous window of ``columns`` F2 columns of ``data`` holding the most peaks.
+
+    Peaks are picked on the reference (``pick_peaks`` at ``threshold_sigma``); ties go to
+    the stronger window. Repeated reconstructions of the window are cheaper, and the R² is
+    computed on the peaks in it. Counting peaks rather than intensity keeps the window on
+    the crowded region a spectroscopist cares about instead of one strong singlet (the
+    methyl set's unlabelled compound at 2.07 ppm). ``columns`` None, 0 or at least the
+    number of columns: ``data`` itself.
+    """
+    from nmrlib.metrics import pick_peaks
+
+    if not columns or columns >= data.fid.shape[0]:
+        return data
+    spectrum = data.reference
+    picked = pick_peaks(spectrum, threshold_sigma=threshold_sigma)[:, 1]
+    count = np.bincount(picked, minlength=spectrum.shape[1]).astype(float)
+    strength = np.abs(spectrum).max(axis=0)
+    score = count + strength / (strength.sum() + 1e-300)  # < 1: breaks ties only
+    start = int(np.argmax(np.convolve(score, np.ones(columns), mode="valid")))
+    cut = slice(start, start + columns)
+    return ExplorerData(data.name, data.fid[cut], data.to_spectrum, data.x_ppm[cut],
+                        data.y_ppm)
 
 
 def ist_2d(fid: np.ndarray, mask: np.ndarray, *, iterations: int = 400, i_mult: float = 0.98,
