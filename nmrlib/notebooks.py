@@ -111,14 +111,17 @@ def execute(source: str | Path, profile: str, output: str | Path | None = None,
 
     source = Path(source).resolve()
     root = project_root(source.parent)
+    # a relative ``output`` is relative to the caller's working directory (as the Makefile
+    # passes it), not to the notebook
     output = Path(output or root / "build" / profile / "notebooks" / f"{source.stem}.ipynb")
+    output = output.resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
     params = parameters_for(source, profile, **extra)
     partial = output.with_name(output.stem + ".part.ipynb")
     failed = output.with_name(output.stem + ".failed.ipynb")
     for stale in (output, failed):
         stale.unlink(missing_ok=True)
-    print(f"[{profile}] {source.name} -> {output.relative_to(root)}  parameters {params}")
+    print(f"[{profile}] {source.name} -> {_shown(output, root)}  parameters {params}")
     try:
         papermill.execute_notebook(
             read_source(source), str(partial), parameters=params, kernel_name="python3",
@@ -127,10 +130,15 @@ def execute(source: str | Path, profile: str, output: str | Path | None = None,
     except BaseException:
         if partial.exists():
             os.replace(partial, failed)
-            print(f"failed: see {failed.relative_to(root)}")
+            print(f"failed: see {_shown(failed, root)}")
         raise
     os.replace(partial, output)
     return output
+
+
+def _shown(path: Path, root: Path) -> str:
+    """``path`` relative to the project root when it lies inside it, else absolute."""
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
 def strip_for_golden(notebook):

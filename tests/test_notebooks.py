@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -94,3 +97,37 @@ def test_environment_yml_pins_match_requirements():
             if "==" in line and not line.startswith("#")}
     conda = set(re.findall(r"^\s+- (\S+==\S+)$", (ROOT / "environment.yml").read_text(), re.M))
     assert pins == conda
+
+
+TINY = '''# %% tags=["parameters"]
+profile = "smoke"
+seed = 0
+results_dir = "results/smoke"
+figures_dir = "figures/smoke"
+scale = 1
+
+# %%
+print("answer", 21 * scale)
+'''
+
+
+def test_cli_accepts_a_relative_output_as_the_makefile_passes_it(tmp_path):
+    """``make reproduce`` runs ``python -m nmrlib notebook --output build/...`` from the root."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'tiny'\n")
+    (tmp_path / "nmrlib").mkdir()            # marks the project root (see repro.project_root)
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "99_tiny.py").write_text(TINY)
+    output = "build/smoke/notebooks/99_tiny-double.ipynb"
+    done = subprocess.run(
+        [sys.executable, "-m", "nmrlib", "notebook", "--profile", "smoke", "--output", output,
+         "-p", "scale=2", "notebooks/99_tiny.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"-> {output}" in done.stdout
+    executed = nbformat.read(tmp_path / output, as_version=4)
+    printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code"
+                      for o in c.get("outputs", []))
+    assert "answer 42" in printed
+    assert not list((tmp_path / "build").rglob("*.part.ipynb"))
