@@ -122,12 +122,38 @@ def _save(path: Path, array: np.ndarray) -> None:
     os.replace(tmp, path)
 
 
-def _chunk_done(root: Path, params: dict, c: int, k: int) -> bool:
-    path, shifts = chunk_path(root, c, k), chunk_path(root, c, k, "_shifts")
-    if not (path.is_file() and shifts.is_file()):
-        return False
+def _chunk_problem(root: Path, params: dict, c: int, k: int) -> str | None:
+    """Why chunk (c, k) is not usable (missing, truncated, wrong shape), or None when it is.
+
+    Checks the .npy headers and that each file holds exactly the bytes its header promises
+    (a cut or padded file is caught without reading the data).
+    """
     m = min(params["chunk_size"], params["n_per_class"] - k * params["chunk_size"])
-    return np.load(path, mmap_mode="r").shape == (m, 2, params["n1"], params["n2"])
+    for path, dtype in zip(_chunk_files(root, c, k), (np.complex64, np.float64), strict=True):
+        if not path.is_file():
+            return f"{path.name} is missing"
+        try:
+            with open(path, "rb") as fh:
+                read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                               (2, 0): np.lib.format.read_array_header_2_0}.get(
+                                   np.lib.format.read_magic(fh))
+                if read_header is None:
+                    raise ValueError("unsupported .npy format version")
+                shape, _, stored = read_header(fh)
+                offset = fh.tell()
+        except (ValueError, OSError, SyntaxError) as err:
+            return f"{path.name} has no valid .npy header ({err})"
+        want = (m, 2, params["n1"], params["n2"]) if dtype is np.complex64 else (m, *shape[1:])
+        if (shape, np.dtype(stored)) != (want, np.dtype(dtype)):
+            return f"{path.name} holds {stored} {shape}, expected {np.dtype(dtype)} {want}"
+        size = offset + int(np.prod(shape)) * np.dtype(dtype).itemsize
+        if path.stat().st_size != size:
+            return f"{path.name} is {path.stat().st_size} bytes, expected {size} (truncated?)"
+    return None
+
+
+def _chunk_done(root: Path, params: dict, c: int, k: int) -> bool:
+    return _chunk_problem(root, params, c, k) is None
 
 
 def _make_chunk(root: str, params: dict, c: int, k: int, device: str | None) -> int:
@@ -178,13 +204,24 @@ def simulate_dataset(out_dir, *, profile: str | None = None, workers: int | None
                              f"({old.get('params')}); refusing to mix samples: use another "
                              "output directory or delete it")
         if old["complete"]:
-            return root
+            damaged = _damaged_chunks(root, params, old.get("sha256", {}))
+            if not damaged:
+                return root
+            print(f"{root}: {len(damaged)} damaged chunk(s) ({damaged[0][2]}); simulating "
+                  "them again")
+            for c, k, _ in damaged:
+                for kind in ("", "_shifts"):
+                    chunk_path(root, c, k, kind).unlink(missing_ok=True)
+            old = dict(old, complete=False)
+            write_json(manifest, old)
         if old.get("backend") != backend:
             raise ValueError(f"{root} was started on {old.get('backend')}; resume it with "
                              f"backend={old.get('backend')!r} (refusing to mix backends)")
     elif (root / "chunks").is_dir() and any((root / "chunks").glob("*.npy")):
         raise ValueError(f"{root}/chunks holds samples but no manifest: refusing to mix")
     (root / "chunks").mkdir(parents=True, exist_ok=True)
+    for stale in (root / "chunks").glob("*.part"):   # left by a run that was killed
+        stale.unlink()
     if not manifest.is_file():  # records the version that started the data set
         write_json(manifest, _manifest(params, backend, complete=False))
 
@@ -207,18 +244,62 @@ def simulate_dataset(out_dir, *, profile: str | None = None, workers: int | None
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
         n_workers = min(workers or os.cpu_count() or 1, max(len(jobs), 1))
-        with ProcessPoolExecutor(n_workers, mp_context=mp.get_context("spawn"),
-                                 initializer=_worker_init) as pool:
+        pool = ProcessPoolExecutor(n_workers, mp_context=mp.get_context("spawn"),
+                                   initializer=_worker_init)
+        try:
             futures = [pool.submit(_make_chunk, str(root), params, c, k, None) for c, k in jobs]
             for future in as_completed(futures):
                 bar.update(future.result())
+        except BaseException:   # Ctrl-C or a failed chunk: drop the queue, stop the workers
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()
+            raise
+        pool.shutdown()
     bar.close()
     done = all(_chunk_done(root, params, c, k) for c in range(len(RESIDUES))
                for k in range(n_chunks(params)))
     record = json.loads(manifest.read_text())
-    if record["complete"] != done:
-        write_json(manifest, dict(record, complete=done))
+    if done and not record["complete"]:
+        write_json(manifest, dict(record, complete=True, sha256=_checksums(root, params)))
     return root
+
+
+def _chunk_files(root: Path, c: int, k: int) -> tuple[Path, Path]:
+    return chunk_path(root, c, k), chunk_path(root, c, k, "_shifts")
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 22):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _checksums(root: Path, params: dict) -> dict[str, str]:
+    """sha256 of every chunk file, by file name (recorded when a data set completes)."""
+    return {path.name: _sha256(path) for c in range(len(RESIDUES))
+            for k in range(n_chunks(params)) for path in _chunk_files(root, c, k)}
+
+
+def _damaged_chunks(root: Path, params: dict, sha256: dict[str, str],
+                    verify: bool = True) -> list[tuple[int, int, str]]:
+    """Chunks ``(c, k, why)`` that are missing, truncated or (``verify``) differ from the
+    checksums recorded when the data set was completed."""
+    damaged = []
+    for c in range(len(RESIDUES)):
+        for k in range(n_chunks(params)):
+            why = _chunk_problem(root, params, c, k)
+            if why is None and verify and sha256:
+                why = next((f"{p.name} does not match its recorded sha256"
+                            for p in _chunk_files(root, c, k)
+                            if sha256.get(p.name) != _sha256(p)), None)
+            if why is not None:
+                damaged.append((c, k, why))
+    return damaged
 
 
 def load_manifest(root) -> dict:
@@ -232,6 +313,11 @@ def load_manifest(root) -> dict:
     if not manifest["complete"]:
         raise ValueError(f"the data set at {root} is incomplete: rerun `python -m nmrlib "
                          "simulate` with the same parameters to resume it")
+    damaged = _damaged_chunks(Path(root), manifest["params"], {}, verify=False)
+    if damaged:
+        raise ValueError(f"the data set at {root} is marked complete but {len(damaged)} "
+                         f"chunk(s) are damaged, e.g. {damaged[0][2]}: rerun `python -m nmrlib "
+                         "simulate` with the same parameters to repair it")
     return manifest
 
 

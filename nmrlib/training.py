@@ -321,6 +321,7 @@ def train_one_seed(config: Configuration, splits: dict, *, seed: int, epochs: in
         optimiser.load_state_dict(state["optimiser"])
         scaler.load_state_dict(state["scaler"])
         history, best = state["history"], state["best"]
+        torch.set_rng_state(state["torch_rng"])   # dropout etc. continue as if never stopped
 
     train, val, test = splits["train"], splits["val"], splits["test"]
     n_classes = model.head.out_features
@@ -360,7 +361,8 @@ def train_one_seed(config: Configuration, splits: dict, *, seed: int, epochs: in
                     "state": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
         _atomic_save({"fingerprint": key, "model": model.state_dict(),
                       "optimiser": optimiser.state_dict(), "scaler": scaler.state_dict(),
-                      "history": history, "best": best, "result": None}, checkpoint)
+                      "history": history, "best": best, "result": None,
+                      "torch_rng": torch.get_rng_state()}, checkpoint)
 
     if best["state"] is not None:
         model.load_state_dict(best["state"])

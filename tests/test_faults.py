@@ -1,0 +1,137 @@
+"""Resume under faults: data-set generation and a training run killed (SIGKILL) at 10 random
+points each resume to results bit-identical to an uninterrupted run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from nmrlib.dataset import chunk_path, load_manifest, simulate_dataset
+
+ROOT = Path(__file__).resolve().parent.parent
+KILLS = 10
+DATA = dict(profile="smoke", n_per_class=10, chunk_size=2, n1=16, n2=16, batch=2)
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "NMRLIB_THREADS": "1"}
+SIMULATE = ("import sys; from nmrlib.dataset import simulate_dataset; print('ready', flush=True);"
+            f" simulate_dataset(sys.argv[1], workers=1, progress=False, **{DATA!r})")
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((root / "chunks").iterdir())}
+
+
+def _kill_runs(command: list[str], progress, rng: np.random.Generator, kills: int) -> int:
+    """Start ``command`` repeatedly and SIGKILL it at random points; return the kills made.
+
+    Run i is killed once ``progress()`` has advanced by at least one step (so every kill
+    interrupts real work) plus a random delay; a run that finishes first ends the loop.
+    """
+    made = 0
+    while made < kills:
+        before = progress()
+        process = subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+        assert process.stdout.readline().strip() == "ready"
+        deadline = time.monotonic() + 120
+        while process.poll() is None and progress() <= before and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 0.05))
+        if process.poll() is not None:
+            break
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        made += 1
+    return made
+
+
+def test_dataset_generation_resumes_bit_identical_after_kills(tmp_path):
+    reference = simulate_dataset(tmp_path / "reference", workers=1, progress=False, **DATA)
+    faulted = tmp_path / "faulted"
+    chunks = faulted / "chunks"
+
+    def progress() -> int:
+        return len(list(chunks.glob("*.npy"))) if chunks.is_dir() else 0
+
+    kills = _kill_runs([sys.executable, "-c", SIMULATE, str(faulted)], progress,
+                       np.random.default_rng(0), KILLS)
+    assert kills == KILLS
+    manifest = json.loads((faulted / "manifest.json").read_text())
+    assert not manifest["complete"]
+    subprocess.run([sys.executable, "-c", SIMULATE, str(faulted)], env=ENV, check=True,
+                   stdout=subprocess.DEVNULL, cwd=ROOT)
+    assert _files(faulted) == _files(reference)          # no corrupt, missing or extra sample
+    ref, out = (json.loads((p / "manifest.json").read_text()) for p in (reference, faulted))
+    assert out["complete"] and out["sha256"] == ref["sha256"]
+
+
+def test_a_truncated_chunk_in_a_complete_data_set_is_caught_and_repaired(tmp_path):
+    root = simulate_dataset(tmp_path / "set", workers=1, progress=False, **DATA)
+    good = _files(root)
+    chunk = chunk_path(root, 3, 1)
+    chunk.write_bytes(chunk.read_bytes()[:-100])
+    with pytest.raises(ValueError, match=r"damaged.*03_.*truncated"):
+        load_manifest(root)
+    flipped = chunk_path(root, 5, 4)
+    data = bytearray(flipped.read_bytes())
+    data[-1] ^= 0xFF
+    flipped.write_bytes(bytes(data))
+    simulate_dataset(root, workers=1, progress=False, **DATA)
+    assert _files(root) == good
+    load_manifest(root)
+
+
+TRAIN = ["-m", "nmrlib", "train", "conv1d-deep_picker", "--epochs", "30", "--batch-size", "8",
+         "--device", "cpu", "--seeds", "0"]
+
+
+def _train_command(data: Path, out: Path) -> list[str]:
+    return [sys.executable, "-c",
+            "import sys; from nmrlib.__main__ import main; print('ready', flush=True); "
+            "sys.exit(main(sys.argv[1:]))",
+            *TRAIN[2:], "--data", str(data), "--results", str(out / "results"),
+            "--checkpoints", str(out / "checkpoints")]
+
+
+def _outcome(out: Path) -> tuple[dict, dict]:
+    result = json.loads((out / "results" / "classification" / "conv1d-deep_picker.json")
+                        .read_text())
+    run = result["runs"][0]
+    for key in ("timings",):
+        run.pop(key)
+    for epoch in run["history"]:
+        for key in ("train_s", "val_s", "train_spectra_per_s"):
+            epoch.pop(key)
+    (checkpoint,) = (out / "checkpoints").rglob("*.pt")
+    return run, torch.load(checkpoint, map_location="cpu", weights_only=False)["model"]
+
+
+def test_training_resumes_bit_identical_after_kills(tmp_path):
+    data = simulate_dataset(tmp_path / "data", workers=1, progress=False, **DATA)
+    reference, faulted = tmp_path / "reference", tmp_path / "faulted"
+    subprocess.run(_train_command(data, reference), env=ENV, check=True, cwd=ROOT,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def progress() -> int:      # epochs checkpointed so far (the checkpoint's mtime changes)
+        found = list((faulted / "checkpoints").rglob("*.pt"))
+        return int(found[0].stat().st_mtime_ns) if found else 0
+
+    kills = _kill_runs(_train_command(data, faulted), progress, np.random.default_rng(1),
+                       KILLS)
+    assert kills == KILLS
+    assert not (faulted / "results" / "classification" / "conv1d-deep_picker.json").exists()
+    subprocess.run(_train_command(data, faulted), env=ENV, check=True, cwd=ROOT,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run_ref, model_ref = _outcome(reference)
+    run_out, model_out = _outcome(faulted)
+    assert run_out == run_ref
+    assert model_out.keys() == model_ref.keys()
+    assert all(torch.equal(model_out[k], model_ref[k]) for k in model_ref)
