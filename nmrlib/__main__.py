@@ -1,7 +1,9 @@
 """Command-line entry point: ``python -m nmrlib <command> [options]``.
 
 Each command lives in the module that implements it and exposes ``main(argv)``;
-modules are imported only when their command runs, so ``--help`` is instant.
+modules are imported only when their command runs, so ``--help`` is instant. Bad input
+(``ValueError``, ``OSError``) ends with one ``error: ...`` line and exit status 2, Ctrl-C with
+exit status 130, never with a traceback.
 """
 
 from __future__ import annotations
@@ -32,7 +34,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name:<10} {help_text}")
         return 0 if not argv or argv[0] in {"-h", "--help"} else 2
     module = importlib.import_module(COMMANDS[argv[0]][0])
-    return int(module.main(argv) or 0)
+    try:
+        return int(module.main(argv) or 0)
+    except KeyboardInterrupt:
+        print(f"{argv[0]}: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, OSError) as err:     # bad input: one line naming it, no traceback
+        print(f"error: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -251,8 +251,9 @@ def simulate_dataset(out_dir, *, profile: str | None = None, workers: int | None
             for future in as_completed(futures):
                 bar.update(future.result())
         except BaseException:   # Ctrl-C or a failed chunk: drop the queue, stop the workers
+            workers_alive = list((getattr(pool, "_processes", None) or {}).values())
             pool.shutdown(wait=False, cancel_futures=True)
-            for process in list(getattr(pool, "_processes", {}).values()):
+            for process in workers_alive:   # a chunk in flight is lost, never half-written
                 process.terminate()
             raise
         pool.shutdown()
