@@ -2,6 +2,7 @@
 #   make test                      unit tests + smoke run of every notebook + nbval regression
 #   make reproduce [PROFILE=...]   execute every notebook under a profile, build the HTML report
 # PROFILE is smoke | quick | paper; `make reproduce` picks paper with CUDA, quick without.
+#   JOBS=N                         notebooks run N at a time (default: one per core, 1 for paper)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -62,8 +63,12 @@ NOTEBOOK_RUNS = $(filter-out $(TRAIN),$(NAMES)) $(CONFIGS:%=$(TRAIN)-%)
 config_params = -p encoder=$(word 1,$(subst -, ,$(1))) -p embedding=$(word 2,$(subst -, ,$(1))) \
   -p pretrained=$(or $(subst pretrained_,,$(word 3,$(subst -, ,$(1)))),none)
 
+# The TOCSY data set is simulated once, before the configurations that read it run side by side.
 define train_rule
-build/$(1)/notebooks/$(TRAIN)-%.ipynb: notebooks/$(TRAIN).py notebooks/profiles.yml $$(PKG) $$(STAMP)
+data/$(1)/tocsy/.made: nmrlib/dataset.py nmrlib/aminoacids.py nmrlib/spin.py nmrlib/data/aminoacids.json | $$(STAMP)
+	$$(PY) -m nmrlib simulate --profile $(1) --out $$(dir $$@)
+	touch $$@
+build/$(1)/notebooks/$(TRAIN)-%.ipynb: notebooks/$(TRAIN).py notebooks/profiles.yml $$(PKG) $$(STAMP) | data/$(1)/tocsy/.made
 	$$(PY) -m nmrlib notebook --profile $(1) --output $$@ $$(call config_params,$$*) $$<
 build/$(1)/notebooks/04_classification_results.ipynb: $$(CONFIGS:%=build/$(1)/notebooks/$(TRAIN)-%.ipynb)
 endef
@@ -87,11 +92,17 @@ golden: $(STAMP)
 	$(PY) -m nmrlib golden
 
 # ---- reproduce -----------------------------------------------------------------------------
+# Independent notebooks run side by side, one per core with one thread each (2 threads per
+# process on 2 cores oversubscribe); JOBS=1 runs them one after another with all threads.
+CORES := $(shell nproc 2>/dev/null || echo 1)
 reproduce: $(STAMP)
 	@if [ -n "$(PROFILE)" ]; then echo "profile $(PROFILE): given on the command line"; \
 	  profile="$(PROFILE)"; else $(PY) -m nmrlib profile --why; \
 	  profile=$$($(PY) -m nmrlib profile); fi; \
-	$(MAKE) --no-print-directory report PROFILE=$$profile
+	jobs=$${JOBS:-$$([ "$$profile" = paper ] && echo 1 || echo $(CORES))}; \
+	threads=$$(( $(CORES) / jobs > 0 ? $(CORES) / jobs : 1 )); \
+	echo "running $$jobs notebook(s) at a time, $$threads thread(s) each"; \
+	NMRLIB_THREADS=$$threads $(MAKE) --no-print-directory -j$$jobs report PROFILE=$$profile
 
 report: $(STAMP) $(NOTEBOOK_RUNS:%=build/$(PROFILE)/notebooks/%.ipynb)
 	$(PY) -m nmrlib report --profile $(PROFILE)
