@@ -2,10 +2,10 @@
 
 Reads ``<results_dir>/classification/<name>.json`` (written by
 :func:`nmrlib.training.run_configuration`) for every configuration of
-:data:`nmrlib.training.CONFIGURATIONS` and sets each measured value beside the paper's,
-with the difference (measured - paper). Only the paper values we could verify are listed
-in :data:`PAPER_TABLE_I`; every other cell says "n/a" rather than a guessed number. A
-configuration without a result, or whose result says "not run: <reason>", is shown as such.
+:data:`nmrlib.training.CONFIGURATIONS` and sets each measured value beside the paper's
+(all of Tables I-III, from the project's cited table :mod:`nmrlib.papers`), with the
+difference (measured - paper). A configuration without a result, or whose result says
+"not run: <reason>", is shown as such.
 """
 
 from __future__ import annotations
@@ -13,19 +13,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from nmrlib import papers
 from nmrlib.training import CONFIGURATIONS, result_path
 
-# Test accuracy reported by the paper (Table I / abstract): ECAPA-L with the Conv1d
-# encoder 97.7 %, DEEP Picker with the Conv1d encoder 79.1 % (the "23 % relative
-# improvement", 0.977 / 0.791 = 1.235). The other Table I-III values were not available
-# to us in the paper's text; they are left as "n/a".
-PAPER_TABLE_I: dict[tuple[str, str], float] = {
-    ("conv1d", "ecapa_l"): 0.977,
-    ("conv1d", "deep_picker"): 0.791,
+# The paper's values (nmrlib.papers, cited there), keyed as the configurations are.
+PAPER_TABLE_I: dict[tuple[str, str], float] = dict(papers.TABLE_I)  # (encoder, embedding)
+PAPER_TABLE_II: dict[tuple[str, str], float] = dict(papers.TABLE_II)  # (encoder, mode)
+PAPER_TABLE_III: dict[str, dict[str, float]] = {  # configuration -> residue -> F1
+    f"conv1d-{model}": {code: row[i] for code, row in papers.TABLE_III.items()}
+    for i, model in enumerate(papers.TABLE_III_MODELS)
 }
-PAPER_TABLE_II: dict[tuple[str, str], float] = {}
-PAPER_TABLE_III: dict[str, dict[str, float]] = {}
-TABLE_III_MODELS = ("conv1d-ecapa_l", "conv1d-xvector", "conv1d-deep_picker")
+TABLE_III_MODELS = tuple(f"conv1d-{model}" for model in papers.TABLE_III_MODELS)
 
 
 def load_results(results_dir: str | Path) -> dict[str, dict]:
@@ -51,18 +49,22 @@ def accuracy_cell(result: dict) -> str:
     return f"{s['accuracy_mean']:.3f} ± {s['accuracy_sd']:.3f} ({s['n_seeds']} seeds)"
 
 
-def _paper_cells(measured: dict, paper: float | None) -> tuple[str, str]:
-    if paper is None:
-        return "n/a", "n/a"
-    if measured.get("status") != "ok":
-        return f"{paper:.3f}", "n/a"
-    return f"{paper:.3f}", f"{measured['summary']['accuracy_mean'] - paper:+.3f}"
+def _paper_cells(measured: float | None, paper: float) -> tuple[str, str]:
+    """The paper's value and ours - paper ("not run" without a measurement)."""
+    diff = "not run" if measured is None else f"{measured - paper:+.3f}"
+    return f"{paper:.3f}", diff
+
+
+def _mean_accuracy(result: dict) -> float | None:
+    return result["summary"]["accuracy_mean"] if result.get("status") == "ok" else None
 
 
 def markdown(header: list[str], rows: list[list[str]]) -> str:
-    """A GitHub-markdown table."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    """A GitHub-markdown table (a ``|`` inside a cell is written ``\\|``)."""
+    def line(cells) -> str:
+        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+    lines = [line(header), "|" + "---|" * len(header), *(line(row) for row in rows)]
     return "\n".join(lines) + "\n"
 
 
@@ -73,8 +75,8 @@ def table_one(results: dict) -> tuple[list[str], list[list[str]]]:
     rows = []
     for config in (c for c in CONFIGURATIONS if c.table == "I"):
         result = results[config.name]
-        paper, diff = _paper_cells(result, PAPER_TABLE_I.get((config.encoder,
-                                                               config.embedding)))
+        paper, diff = _paper_cells(_mean_accuracy(result),
+                                   PAPER_TABLE_I[(config.encoder, config.embedding)])
         rows.append([PAPER_NAMES[config.embedding], PAPER_NAMES[config.encoder],
                      accuracy_cell(result), paper, diff])
     return ["embedding model", "encoder", "test accuracy (ours)", "paper", "ours - paper"], rows
@@ -87,8 +89,8 @@ def table_two(results: dict) -> tuple[list[str], list[list[str]]]:
     rows = []
     for config in (c for c in CONFIGURATIONS if c.table == "II"):
         result = results[config.name]
-        paper, diff = _paper_cells(result, PAPER_TABLE_II.get((config.encoder,
-                                                                config.pretrained)))
+        paper, diff = _paper_cells(_mean_accuracy(result),
+                                   PAPER_TABLE_II[(config.encoder, config.pretrained)])
         rows.append([PAPER_NAMES[config.encoder], config.pretrained, accuracy_cell(result),
                      paper, diff])
     return ["encoder", "pretrained ECAPA-L", "test accuracy (ours)", "paper", "ours - paper"], \
@@ -96,20 +98,21 @@ def table_two(results: dict) -> tuple[list[str], list[list[str]]]:
 
 
 def table_three(results: dict, classes) -> tuple[list[str], list[list[str]]]:
-    """Table III: per-class test F1 (mean over seeds) of ECAPA-L, x-vector, DEEP Picker (Conv1d)."""
+    """Table III: per-class test F1 (mean over seeds) of ECAPA-L, x-vector, DEEP Picker (Conv1d),
+    each beside the paper's value and the difference."""
     header = ["residue"]
     columns = []
     for name in TABLE_III_MODELS:
         result = results[name]
-        header += [f"{name} F1", "paper"]
+        header += [f"{name} F1", "paper", "ours - paper"]
         columns.append(result["summary"]["f1_mean"] if result.get("status") == "ok" else None)
     rows = []
     for index, code in enumerate(classes):
         row = [code]
         for name, f1 in zip(TABLE_III_MODELS, columns, strict=True):
-            paper = PAPER_TABLE_III.get(name, {}).get(code)
-            row += ["not run" if f1 is None else f"{f1[index]:.3f}",
-                    "n/a" if paper is None else f"{paper:.3f}"]
+            ours = None if f1 is None else f1[index]
+            row += ["not run" if ours is None else f"{ours:.3f}",
+                    *_paper_cells(ours, PAPER_TABLE_III[name][code])]
         rows.append(row)
     return header, rows
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from nmrlib import classification_tables as tables
+from nmrlib import papers
 from nmrlib.aminoacids import RESIDUES
-from nmrlib.training import result_path
+from nmrlib.training import CONFIGURATIONS, result_path
 
 
 def _fake_result(acc: list[float]) -> dict:
@@ -30,12 +31,31 @@ def test_tables_from_results(tmp_path):
     assert ecapa[2] == "0.960 ± 0.010 (2 seeds)"
     assert ecapa[3:] == ["0.977", "-0.017"]
     assert rows[0][2].startswith("not run: no fbank-xvector.json")
+    assert rows[0][3:] == ["0.828", "not run"]          # the paper's value even when not run
     _, rows2 = tables.table_two(results)
     assert rows2[0][2] == "not run: no network"
+    assert [r[3] for r in rows2] == ["0.416", "0.956", "0.727", "0.967"]
     header3, rows3 = tables.table_three(results, RESIDUES)
-    assert len(rows3) == 20 and rows3[0][1] == "0.500" and rows3[0][3] == "not run"
+    assert header3[1:4] == ["conv1d-ecapa_l F1", "paper", "ours - paper"]
+    assert len(rows3) == 20 and rows3[0][:4] == ["ALA", "0.500", "0.990", "-0.490"]
+    assert rows3[0][4:] == ["not run", "0.911", "not run", "not run", "0.763", "not run"]
     written = tables.write_tables(results, RESIDUES, tmp_path)
     assert written["table1"].read_text().startswith("| embedding model |")
     _, params = tables.parameter_rows()
     frozen = next(r for r in params if r[0] == "fbank-ecapa_l-pretrained_frozen")
     assert frozen[-1] == "3,860"  # only the linear head learns
+
+
+def test_every_cell_has_a_paper_value():
+    for config in CONFIGURATIONS:
+        table = tables.PAPER_TABLE_I if config.table == "I" else tables.PAPER_TABLE_II
+        key = (config.encoder, config.embedding if config.table == "I" else config.pretrained)
+        assert 0.4 < table[key] < 1.0, config.name
+    for name in tables.TABLE_III_MODELS:
+        assert set(tables.PAPER_TABLE_III[name]) == set(RESIDUES)
+    assert tables.PAPER_TABLE_III["conv1d-xvector"]["ILE"] == papers.TABLE_III["ILE"][1] == 0.828
+
+
+def test_markdown_escapes_pipes():
+    text = tables.markdown(["a", "b"], [["x | y", 1]])
+    assert text.splitlines()[2] == "| x \\| y | 1 |"
