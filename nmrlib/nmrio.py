@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import os
+import struct
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,86 +138,199 @@ class Dataset2D:
 def _check_file(path: Path, min_bytes: int = 2048) -> None:
     if not path.exists():
         raise FileNotFoundError(f"{path} not found")
-    if path.is_file() and path.stat().st_size < min_bytes:
-        raise ValueError(f"{path}: only {path.stat().st_size} bytes, too short for NMR data")
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder, expected a file")
+    if not path.is_file():
+        raise ValueError(f"{path} is not a regular file (FIFO, socket or device)")
+    size = path.stat().st_size
+    if size < min_bytes:
+        raise ValueError(f"{path}: " + ("empty file" if size == 0 else
+                                        f"only {size} bytes, too short for NMR data"))
 
 
 def _read_pipe_checked(path: Path):
-    """nmrglue's NMRPipe reader with checks for truncated and corrupt files."""
+    """nmrglue's NMRPipe reader with checks for truncated and corrupt files.
+
+    The 2048-byte header is checked first (byte-order constant, 2D, positive integer
+    sizes, file size = header + data), so nmrglue only ever sees consistent files.
+    """
     import nmrglue as ng
 
-    _check_file(path)
+    _check_file(path, min_bytes=1)
     header = np.fromfile(path, dtype=np.float32, count=512)
     if len(header) < 512:
-        raise ValueError(f"{path}: truncated NMRPipe header ({4 * len(header)} of 2048 bytes)")
+        raise ValueError(f"{path}: truncated NMRPipe header ({path.stat().st_size} of 2048 "
+                         "bytes, too short)")
     magic = header[2]
-    if abs(magic - 2.345) > 1e-3 and abs(header.byteswap()[2] - 2.345) > 1e-3:
-        raise ValueError(f"{path}: not an NMRPipe file (byte-order constant {magic!r} != 2.345)")
+    if abs(header.byteswap()[2] - 2.345) < 1e-3:
+        header = header.byteswap()
+    elif abs(magic - 2.345) > 1e-3:
+        raise ValueError(f"{path}: not an NMRPipe file (byte-order constant {float(magic):g} "
+                         "!= 2.345)")
+    head = ng.pipe.fdata2dic(header)
+    if head["FDDIMCOUNT"] != 2:
+        raise ValueError(f"{path}: expected 2D NMRPipe data, header says {head['FDDIMCOUNT']:g}D")
+    sizes = (head["FDSIZE"], head["FDSPECNUM"])
+    if not all(np.isfinite(v) and v >= 1 and v == int(v) for v in sizes):
+        raise ValueError(f"{path}: header sizes FDSIZE {sizes[0]:g}, FDSPECNUM {sizes[1]:g} "
+                         "must be positive integers (corrupt header?)")
+    expected = 2048 + 4 * int(np.prod(ng.pipe.find_shape(head)))
+    if path.stat().st_size != expected:
+        raise ValueError(f"{path}: size does not match the header, truncated or corrupt "
+                         f"({path.stat().st_size} bytes, header says {expected})")
+    for key in ("FDF2SW", "FDF2OBS", "FDF1SW", "FDF1OBS"):
+        if not (np.isfinite(head[key]) and head[key] > 0):
+            raise ValueError(f"{path}: header {key} = {head[key]:g} must be positive (corrupt "
+                             "header?)")
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             dic, data = ng.pipe.read(str(path))
     except Exception as err:  # nmrglue raises assorted errors on damaged files
         raise ValueError(f"{path}: cannot read NMRPipe data: {err}") from err
-    if dic["FDDIMCOUNT"] != 2:
-        raise ValueError(f"{path}: expected 2D NMRPipe data, header says {dic['FDDIMCOUNT']:g}D")
-    shaping = [str(w.message) for w in caught if "cannot be shaped" in str(w.message)]
-    if shaping or data.ndim != 2:
-        raise ValueError(f"{path}: truncated ({path.stat().st_size} bytes; nmrglue: "
-                         f"{shaping[0] if shaping else data.shape})")
+    if data.ndim != 2 or data.shape[-1] != sizes[0]:
+        raise ValueError(f"{path}: data of shape {data.shape} do not match the header")
     if not np.all(np.isfinite(data)):
         raise ValueError(f"{path}: data contain NaN or infinite values (corrupt file?)")
     return dic, data
 
 
+VARIAN_FILE_HEADER = struct.Struct(">6i2hi")  # nblocks ntraces np ebytes tbytes bbytes ...
+VARIAN_BLOCK_HEADER = 28
+
+
+def _check_varian_fid(path: Path) -> int:
+    """Check a Varian ``fid`` file's header against its size; return the number of FIDs."""
+    with open(path, "rb") as handle:
+        head = handle.read(VARIAN_FILE_HEADER.size)
+    nblocks, ntraces, npts, ebytes, tbytes, bbytes, _, _, nbheaders = \
+        VARIAN_FILE_HEADER.unpack(head)
+    if (ebytes not in (2, 4) or npts < 2 or tbytes != npts * ebytes or nblocks < 1
+            or ntraces < 1 or nbheaders < 0
+            or bbytes != ntraces * tbytes + nbheaders * VARIAN_BLOCK_HEADER):
+        raise ValueError(f"{path}: corrupt Varian file header (nblocks {nblocks}, ntraces "
+                         f"{ntraces}, np {npts}, ebytes {ebytes}, tbytes {tbytes}, "
+                         f"bbytes {bbytes}, nbheaders {nbheaders})")
+    expected = VARIAN_FILE_HEADER.size + nblocks * bbytes
+    size = path.stat().st_size
+    if size != expected:
+        what = "truncated" if size < expected else "longer than its header says"
+        raise ValueError(f"{path}: {what} ({size} bytes, header says {expected})")
+    return nblocks * ntraces
+
+
+def _par(par: dict, key: str, path: Path, default: str | None = None) -> float:
+    """A numeric procpar value (first element)."""
+    try:
+        return float(par[key][0] if key in par or default is None else default)
+    except (KeyError, IndexError, ValueError, TypeError) as err:
+        raise ValueError(f"{path}: procpar lacks a numeric {key!r}") from err
+
+
 def _read_varian(path: Path):
     import nmrglue as ng
 
-    _check_file(path / "fid")
+    _check_file(path / "fid", min_bytes=VARIAN_FILE_HEADER.size)
     _check_file(path / "procpar", min_bytes=16)
+    n_fids = _check_varian_fid(path / "fid")
     try:
-        dic, data = ng.varian.read(str(path))
+        procpar = ng.varian.read_procpar(str(path / "procpar"))
+    except Exception as err:
+        raise ValueError(f"{path}: cannot read Varian procpar: {err}") from err
+    par = {k: v.get("values", []) for k, v in procpar.items() if isinstance(v, dict)}
+    ni_value = _par(par, "ni", path)
+    ni = int(ni_value) if np.isfinite(ni_value) else 0
+    if ni != ni_value or ni < 1:
+        raise ValueError(f"{path}: procpar ni = {ni_value:g} is not a positive integer")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dic, data = ng.varian.read(str(path))
     except Exception as err:
         raise ValueError(f"{path}: cannot read Varian/Agilent data: {err}") from err
-    par = {k: v["values"] for k, v in dic["procpar"].items()}
-    ni = int(float(par["ni"][0]))
-    if data.ndim != 2 or data.shape[0] < 2 * ni:
+    if data.ndim != 2 or data.shape[0] < 2 * ni or n_fids < 2 * ni:
         raise ValueError(f"{path}: expected 2*ni = {2 * ni} FIDs, found shape {data.shape} "
                          "(truncated fid file?)")
+    if not np.all(np.isfinite(data)):
+        raise ValueError(f"{path}: data contain NaN or infinite values (corrupt file?)")
     data = data[: 2 * ni]
+    sw2, sw1 = _par(par, "sw", path), _par(par, "sw1", path)
+    obs2, obs1 = _par(par, "sfrq", path), _par(par, "dfrq", path)
+    for key, value in {"sw": sw2, "sw1": sw1, "sfrq": obs2, "dfrq": obs1}.items():
+        if not (np.isfinite(value) and value > 0):
+            raise ValueError(f"{path}: procpar {key} = {value:g} must be positive")
+    rfl2, rfp2 = _par(par, "rfl", path, "0"), _par(par, "rfp", path, "0")
+    rfl1, rfp1 = _par(par, "rfl1", path, "0"), _par(par, "rfp1", path, "0")
     udic = ng.varian.guess_udic(dic, data)
-    sw2, sw1 = float(par["sw"][0]), float(par["sw1"][0])
-    obs2, obs1 = float(par["sfrq"][0]), float(par["dfrq"][0])
-    rfl2, rfp2 = float(par.get("rfl", ["0"])[0]), float(par.get("rfp", ["0"])[0])
-    rfl1, rfp1 = float(par.get("rfl1", ["0"])[0]), float(par.get("rfp1", ["0"])[0])
     # centre of the spectrum in Hz on the referenced scale: rfp + (sw/2 - rfl)
     udic[1].update(sw=sw2, obs=obs2, car=rfp2 + sw2 / 2 - rfl2,
-                   label=str(par.get("tn", ["1H"])[0]))
+                   label=str((par.get("tn") or ["1H"])[0]))
     udic[0].update(sw=sw1, obs=obs1, car=rfp1 + sw1 / 2 - rfl1,
-                   label=str(par.get("dn", ["13C"])[0]))
+                   label=str((par.get("dn") or ["13C"])[0]))
     conv = ng.convert.converter()
     conv.from_varian(dic, data, udic)
     pdic, pdata = conv.to_pipe()
-    coef = str(par.get("f1coef", [""])[0]).split()
-    meta = {"format": "varian", "f1coef": tuple(float(c) for c in coef) if len(coef) == 8 else None,
-            "rp": float(par.get("rp", ["0"])[0]), "lp": float(par.get("lp", ["0"])[0])}
+    coef = str((par.get("f1coef") or [""])[0]).split()
+    try:
+        f1coef = tuple(float(c) for c in coef) if len(coef) == 8 else None
+    except ValueError as err:
+        raise ValueError(f"{path}: procpar f1coef {' '.join(coef)!r} is not 8 numbers") from err
+    meta = {"format": "varian", "f1coef": f1coef,
+            "rp": _par(par, "rp", path, "0"), "lp": _par(par, "lp", path, "0")}
     return pdic, np.asarray(pdata, dtype=np.complex64), meta
+
+
+def _bruker_int(dic: dict, name: str, key: str, path: Path) -> int:
+    try:
+        value = float(dic[name][key])
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"{path}: {name} lacks a numeric {key}") from err
+    if value != int(value) or value < 0:
+        raise ValueError(f"{path}: {name} {key} = {value:g} is not a count")
+    return int(value)
+
+
+def _check_bruker_ser(dic: dict, path: Path) -> None:
+    """``ser`` must hold TD(acqu2s) FIDs of TD(acqus) points, each padded to 1024 bytes."""
+    td2, td1 = _bruker_int(dic, "acqus", "TD", path), _bruker_int(dic, "acqu2s", "TD", path)
+    dtypa = _bruker_int(dic, "acqus", "DTYPA", path) if "DTYPA" in dic["acqus"] else 0
+    if dtypa not in (0, 2):
+        raise ValueError(f"{path}: acqus DTYPA = {dtypa}, expected 0 (int32) or 2 (float64)")
+    if td2 < 2 or td1 < 2:
+        raise ValueError(f"{path}: expected 2D data, TD = {td2} (acqus), {td1} (acqu2s)")
+    point = 8 if dtypa == 2 else 4
+    per_fid = -(-td2 * point // 1024) * 1024
+    size = (path / "ser").stat().st_size
+    if size < td1 * per_fid:
+        raise ValueError(f"{path}: ser truncated ({size} bytes, TD says {td1} FIDs of "
+                         f"{per_fid} bytes = {td1 * per_fid})")
 
 
 def _read_bruker(path: Path):
     import nmrglue as ng
 
-    _check_file(path / "ser")
-    try:
-        dic, data = ng.bruker.read(str(path))
-        data = ng.bruker.remove_digital_filter(dic, data)
-    except Exception as err:
-        raise ValueError(f"{path}: cannot read Bruker data: {err}") from err
-    udic = ng.bruker.guess_udic(dic, data)
-    conv = ng.convert.converter()
-    conv.from_bruker(dic, data, udic)
-    pdic, pdata = conv.to_pipe()
-    fnmode = int(dic.get("acqu2s", {}).get("FnMODE", 0))
+    _check_file(path / "acqus", min_bytes=16)
+    _check_file(path / "ser", min_bytes=1024)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:  # nmrglue raises assorted errors on damaged files
+            params = {name: ng.bruker.read_jcamp(str(path / name)) if (path / name).is_file()
+                      else {} for name in ("acqus", "acqu2s")}
+        except Exception as err:
+            raise ValueError(f"{path}: cannot read Bruker parameters: {err}") from err
+        _check_bruker_ser(params, path)
+        try:
+            dic, data = ng.bruker.read(str(path))
+            data = ng.bruker.remove_digital_filter(dic, data)
+            udic = ng.bruker.guess_udic(dic, data)
+            conv = ng.convert.converter()
+            conv.from_bruker(dic, data, udic)
+            pdic, pdata = conv.to_pipe()
+            fnmode = int(float(dic.get("acqu2s", {}).get("FnMODE", 0)))
+        except Exception as err:
+            raise ValueError(f"{path}: cannot read Bruker data: {err}") from err
+    if pdata.ndim != 2 or not np.all(np.isfinite(pdata)):
+        raise ValueError(f"{path}: expected finite 2D Bruker data, got shape {pdata.shape}")
     quad = {4: "states", 5: "states-tppi", 6: "echo-antiecho"}.get(fnmode)
     return pdic, np.asarray(pdata, dtype=np.complex64), {"format": "bruker", "quad": quad}
 
@@ -329,25 +443,30 @@ def read_2d(
 # --------------------------------------------------------------------------- writing
 
 
-def write_pipe(path: str | os.PathLike, ds: Dataset2D, overwrite: bool = True) -> Path:
+def write_pipe(path: str | os.PathLike, ds: Dataset2D, overwrite: bool = False) -> Path:
     """Write ``ds`` as an NMRPipe .ft1-type file (header preserved, F1 size updated).
 
-    Written atomically (temporary file, then rename).
+    Written atomically (temporary file in the same folder, then rename; see
+    :func:`nmrlib.repro.atomic_output`): an existing file is replaced only with
+    ``overwrite=True``, and never if it is not a regular file. The folder must exist.
     """
     import nmrglue as ng
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists")
-    out = ds.with_traces(ds.traces) if ds.traces.shape[1] != ds.dic["FDSPECNUM"] else ds
+    from nmrlib.repro import atomic_output
+
+    traces = np.asarray(ds.traces)
+    if traces.ndim != 2 or not np.iscomplexobj(traces):
+        raise ValueError(f"traces must be complex (n_direct, n_indirect), got shape "
+                         f"{traces.shape} dtype {traces.dtype}")
+    if not np.all(np.isfinite(traces)):
+        raise ValueError("traces contain NaN or infinite values; refusing to write them")
+    out = ds.with_traces(traces) if traces.shape[1] != ds.dic["FDSPECNUM"] else ds
     t = out.traces.T
     data = np.empty((2 * t.shape[0], t.shape[1]), dtype=np.float32)
     data[0::2], data[1::2] = t.real, t.imag
-    tmp = path.with_name(path.name + ".part")
-    ng.pipe.write(str(tmp), out.dic, data, overwrite=True)
-    os.replace(tmp, path)
-    return path
+    with atomic_output(path, overwrite=overwrite) as tmp:
+        ng.pipe.write(str(tmp), out.dic, data, overwrite=True)
+    return Path(path)
 
 
 # --------------------------------------------------------------------------- indirect

@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 import os
 import platform
+import secrets
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
@@ -129,13 +132,70 @@ def environment_report() -> dict:
     return report
 
 
+def check_output(path: str | Path, *, overwrite: bool = False) -> Path:
+    """Check that ``path`` may be written; return it resolved (symlinks followed).
+
+    Raises FileNotFoundError if its folder does not exist, NotADirectoryError if the
+    "folder" is a file, FileExistsError if it exists and ``overwrite`` is false, and
+    IsADirectoryError / ValueError if it exists and is not a regular file (a folder,
+    FIFO or device node is never replaced, whatever ``overwrite`` says).
+    """
+    path = Path(path).resolve()
+    folder = path.parent
+    if not folder.exists():
+        raise FileNotFoundError(f"output folder {folder} does not exist")
+    if not folder.is_dir():
+        raise NotADirectoryError(f"output folder {folder} is not a folder")
+    if path.is_dir():
+        raise IsADirectoryError(f"output {path} is a folder; give a file name")
+    if path.exists() and not path.is_file():
+        raise ValueError(f"output {path} exists and is not a regular file (FIFO, socket or "
+                         "device); refusing to replace it")
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"output {path} exists; pass overwrite (-ov / --overwrite) to "
+                              "replace it")
+    return path
+
+
+@contextmanager
+def atomic_output(path: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
+    """Write a file atomically: yields a temporary path in the same folder to write to.
+
+    On normal exit the temporary file is flushed to disk and renamed onto ``path`` (the
+    resolved target of a symlink, so the link is kept); on any exception, including
+    KeyboardInterrupt, it is removed and ``path`` is left as it was. ``path`` is checked
+    first with :func:`check_output`. The new file gets the usual permissions (0o666 minus
+    the umask), or those of the file it replaces. Temporary names are hidden:
+    ``.<name>.<pid>.<random>.part``.
+    """
+    target = check_output(path, overwrite=overwrite)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+    try:
+        os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))  # umask applies
+    except OSError as err:
+        raise type(err)(f"cannot create a file in {target.parent}: {err.strerror}") from err
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        if target.is_file():
+            os.chmod(tmp, target.stat().st_mode & 0o7777)
+        check_output(target, overwrite=overwrite)  # nothing else appeared there meanwhile
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_json(path: str | Path, payload: dict) -> Path:
-    """Write ``payload`` as indented JSON atomically (temp file, then rename)."""
+    """Write ``payload`` as indented JSON atomically (temp file, then rename).
+
+    The folder is created if needed and an existing file is replaced.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=False, default=_json_default) + "\n")
-    os.replace(tmp, path)
+    text = json.dumps(payload, indent=2, sort_keys=False, default=_json_default) + "\n"
+    with atomic_output(path, overwrite=True) as tmp:
+        tmp.write_text(text)
     return path
 
 

@@ -47,6 +47,7 @@ Sign/unit conventions: FID index = complex t1 point (dwell units), spectrum =
 from __future__ import annotations
 
 import json
+import pickle
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -55,6 +56,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from nmrlib.nus.reconstruct import check_traces
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_WEIGHTS = DATA_DIR / "dlnmr_5stage.pt"
@@ -204,9 +207,15 @@ def load_weights(path: str | Path = DEFAULT_WEIGHTS, device: str | torch.device 
     if not path.is_file():
         raise FileNotFoundError(f"DLNMR weights not found: {path} (train with "
                                 f"`python -m nmrlib train-dlnmr`)")
-    blob = torch.load(path, map_location="cpu", weights_only=True)
-    model = DLNMR(DLNMRConfig(**blob["config"]))
-    model.load_state_dict(blob["state_dict"])
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        model = DLNMR(DLNMRConfig(**blob["config"]))
+        model.load_state_dict(blob["state_dict"])
+    except (RuntimeError, EOFError, KeyError, TypeError, ValueError, pickle.UnpicklingError) \
+            as err:
+        why = " ".join(str(err).split())[:80]
+        raise ValueError(f"{path}: not a DLNMR weight file ({type(err).__name__}: {why})") \
+            from err
     return model.to(device).eval()
 
 
@@ -224,6 +233,8 @@ def reconstruct_dl(fid, mask, *, weights: str | Path | DLNMR | None = None,
     same type, shape and dtype. ``weights``: a weight file or a loaded :class:`DLNMR`
     (default: the committed ``nmrlib/data/dlnmr_5stage.pt``); ``device``: torch device
     (default: the input tensor's device, else CPU); ``chunk``: traces per forward pass.
+    Bad input (not complex, NaN/Inf, a non-boolean or all-False mask, wrong shapes)
+    raises ValueError (:func:`nmrlib.nus.reconstruct.check_traces`).
     """
     is_torch = isinstance(fid, torch.Tensor)
     data = fid if is_torch else torch.from_numpy(np.asarray(fid))
@@ -240,8 +251,9 @@ def reconstruct_dl(fid, mask, *, weights: str | Path | DLNMR | None = None,
     if m.shape[-1] != data.shape[-1] or m.ndim > 2 or (m.ndim == 2 and m.shape[0] != len(data)):
         raise ValueError(f"mask shape {tuple(m.shape)} does not fit fid shape "
                          f"{tuple(data.shape)}")
-    if not bool(m.any()):
-        raise ValueError("mask samples no points")
+    check_traces(data, m)
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
     dev = torch.device(device) if device is not None else (data.device if is_torch
                                                               else torch.device("cpu"))
     if isinstance(weights, DLNMR):

@@ -27,8 +27,11 @@ is cheap. Measured points are exactly consistent by construction. No virtual ech
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
+
+from nmrlib.nus.reconstruct import check_traces
 
 __all__ = ["reconstruct_ist", "soft_threshold", "irls"]
 
@@ -103,17 +106,25 @@ def reconstruct_ist(
     which is 2n long by construction); ``p0``/``p1`` indirect phase in degrees (virtual echo
     only; ``p1`` must be 0); ``algorithm`` "ist" or "irls" (``iterations`` then counts
     IRLS steps; 30 are plenty). Returns a tensor of the input's shape, dtype and device.
+    Inputs are checked by :func:`nmrlib.nus.reconstruct.check_traces` (ValueError).
     """
     if algorithm not in {"ist", "irls"}:
         raise ValueError(f"algorithm must be 'ist' or 'irls', got {algorithm!r}")
     if algorithm == "irls" and virtual_echo:
         raise ValueError("the virtual echo is implemented for IST only, not IRLS")
-    if iterations < 1 or zf < 1 or not 0 < i_mult <= 1:
-        raise ValueError("IST needs iterations >= 1, zf >= 1 and 0 < i_mult <= 1")
+    for name, value in (("iterations", iterations), ("zf", zf)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"IST needs a positive integer {name}, got {value!r}")
+    if not 0 < i_mult <= 1:
+        raise ValueError(f"IST needs 0 < i_mult <= 1, got {i_mult!r}")
+    if not (math.isfinite(p0) and math.isfinite(p1)):
+        raise ValueError(f"phases must be finite, got p0={p0!r}, p1={p1!r}")
     y0 = torch.as_tensor(fid)
+    m0 = torch.as_tensor(mask)
+    check_traces(y0, m0)
     dev = torch.device(device) if device else y0.device
     y = y0.to(dev)
-    m = torch.as_tensor(mask, device=dev).to(torch.bool).expand(y.shape)
+    m = m0.to(dev).expand(y.shape)
     y = torch.where(m, y, 0)
     n = y.shape[-1]
     if algorithm == "irls":

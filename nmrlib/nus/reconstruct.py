@@ -3,8 +3,9 @@
 Data convention: ``fid`` holds indirect time-domain traces, shape (batch, n): one row per
 direct-dimension point (the direct dimension already processed), n complex indirect
 points, zeros where unsampled. ``mask`` is bool (n,) or (batch, n), True at sampled
-complex points. Every method returns the full traces with the input's type (numpy in,
-numpy out; torch in, torch out), shape and complex dtype.
+complex points (other mask dtypes are rejected, not cast; see :func:`check_traces`).
+Every method returns the full traces with the input's type (numpy in, numpy out; torch
+in, torch out), shape and complex dtype.
 
 Methods are looked up in :data:`METHODS` (``"module:function"``) and imported lazily.
 """
@@ -14,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import numbers
+import os
 
 import numpy as np
 
@@ -24,7 +27,8 @@ METHODS: dict[str, str] = {
     "dl10": "nmrlib.nus.dlnmr:reconstruct_dl10",
 }
 
-__all__ = ["METHODS", "apply_schedule", "reconstruct", "expand_sampled", "retrospective_r2"]
+__all__ = ["METHODS", "apply_schedule", "check_traces", "reconstruct", "expand_sampled",
+           "retrospective_r2"]
 
 
 def _method(name: str):
@@ -35,15 +39,89 @@ def _method(name: str):
     return getattr(importlib.import_module(module), func)
 
 
-def _check(fid, mask) -> None:
+ITERATION_OPTIONS = ("max_iter", "iterations")
+LR_WORK_ARRAYS = 6  # Hankel-sized complex arrays alive at once in one LR ADMM step
+
+
+def check_traces(fid, mask) -> None:
+    """Validate torch tensors ``fid (batch, n)`` and ``mask (n,) | (batch, n)`` (ValueError).
+
+    ``fid`` must be complex and finite, with at least one trace of at least 2 points;
+    ``mask`` must be boolean (a float or 0/1 integer mask is rejected rather than cast:
+    casting turns any non-zero value into True) and sample at least one point of every
+    trace.
+    """
+    import torch
+
     shape = tuple(fid.shape)
     if len(shape) != 2:
         raise ValueError(f"fid must have shape (batch, n), got {shape}")
+    if not fid.is_complex():
+        raise ValueError(f"fid must be complex, got dtype {fid.dtype}")
+    if shape[0] < 1 or shape[1] < 2:
+        raise ValueError(f"fid must hold at least one trace of at least 2 points, got {shape}")
+    if mask.dtype != torch.bool:
+        raise ValueError(f"mask must be boolean (True at sampled points), got dtype {mask.dtype}")
     mshape = tuple(mask.shape)
     if mshape not in {(shape[1],), shape}:
         raise ValueError(f"mask shape {mshape} does not match fid shape {shape}")
-    if not fid.is_complex():
-        raise ValueError(f"fid must be complex, got dtype {fid.dtype}")
+    sampled = mask.any(-1)
+    if not bool(sampled.all()):
+        where = "" if mask.ndim == 1 else f" in trace {int((~sampled).nonzero()[0, 0])}"
+        raise ValueError(f"mask samples no points{where}: nothing to reconstruct from")
+    finite = fid.isfinite()
+    if not bool(finite.all()):
+        raise ValueError(f"fid contains {int((~finite).sum())} NaN or infinite value(s)")
+
+
+def _as_tensor(value, name: str):
+    """A numpy array (or array-like) or torch tensor as a tensor, without casting its dtype."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value
+    array = np.asarray(value)
+    if array.dtype.kind not in "biufc":
+        raise ValueError(f"{name} must be numeric, got dtype {array.dtype}")
+    return torch.from_numpy(np.ascontiguousarray(array))
+
+
+def _positive_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
+
+
+def _check_options(batch_size, options: dict) -> None:
+    import torch
+
+    for key in ITERATION_OPTIONS:
+        if key in options and not _positive_int(options[key]):
+            raise ValueError(f"{key} must be a positive integer, got {options[key]!r}")
+    if batch_size is not None and not _positive_int(batch_size):
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    device = options.get("device")
+    if device is not None:
+        try:
+            torch.empty(0, device=device)
+        except (RuntimeError, AssertionError, TypeError, ValueError) as err:
+            why = " ".join(str(err).split()) or type(err).__name__
+            raise ValueError(f"device {device!r} is not available: {why}") from err
+
+
+def _check_lr_memory(y, batch_size: int | None, options: dict) -> None:
+    """Refuse a CPU LR job whose Hankel matrices cannot fit in this machine's memory."""
+    import torch
+
+    if torch.device(options.get("device") or y.device).type != "cpu":
+        return  # CUDA reports its own out-of-memory error cleanly
+    n = y.shape[1]
+    rows = options.get("rows") or n // 2 + 1
+    chunk = min(batch_size or y.shape[0], y.shape[0])
+    need = chunk * rows * max(n - rows + 1, 1) * y.element_size() * LR_WORK_ARRAYS
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if need > total:
+        raise ValueError(f"LR on {chunk} traces of {n} points needs about {need / 2**30:.0f} "
+                         f"GiB, more than this machine's {total / 2**30:.0f} GiB: pass a "
+                         "smaller batch_size (-batch)")
 
 
 def reconstruct(fid, mask, method: str = "lr", *, batch_size: int | None = None, **options):
@@ -53,15 +131,22 @@ def reconstruct(fid, mask, method: str = "lr", *, batch_size: int | None = None,
     ``iterations``, ``virtual_echo`` for "ist"). ``batch_size`` splits the columns into
     chunks (bounds memory; "lr" scales every chunk by the global maximum so the result
     does not depend on the chunking).
+
+    Raises ValueError for an unknown method, inputs that fail :func:`check_traces` (not
+    complex, NaN/Inf, a non-boolean or all-False mask, wrong shapes), ``max_iter`` /
+    ``iterations`` / ``batch_size`` that are not positive integers, an unavailable
+    device, a CPU LR job too large for this machine's memory, and a NaN/Inf result.
     """
     import torch
 
     func = _method(method)
+    _check_options(batch_size, options)
     is_numpy = not isinstance(fid, torch.Tensor)
-    y = torch.from_numpy(np.ascontiguousarray(fid)) if is_numpy else fid
-    m = torch.from_numpy(np.asarray(mask, dtype=bool)) if not isinstance(mask, torch.Tensor) \
-        else mask.to(torch.bool)
-    _check(y, m)
+    y = _as_tensor(fid, "fid")
+    m = _as_tensor(mask, "mask")
+    check_traces(y, m)
+    if method == "lr":
+        _check_lr_memory(y, batch_size, options)
     if method == "lr" and batch_size:
         options.setdefault("scale", float(y.abs().max()) or 1.0)
     if batch_size and batch_size < y.shape[0]:
@@ -73,6 +158,9 @@ def reconstruct(fid, mask, method: str = "lr", *, batch_size: int | None = None,
     else:
         out = func(y, m, **options)
     out = out.to(device=y.device, dtype=y.dtype)
+    if not bool(out.isfinite().all()):
+        raise ValueError(f"{method} reconstruction produced NaN or infinite values; check "
+                         f"its options {options}")
     return out.numpy() if is_numpy else out
 
 

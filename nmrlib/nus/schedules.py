@@ -20,17 +20,26 @@ first point (t = 0) is always sampled. All draws come from a seeded numpy Genera
 from __future__ import annotations
 
 import argparse
+import math
+import re
+import sys
 from pathlib import Path
 
 import numpy as np
 
 MAX_ATTEMPTS = 100_000
+# Largest grid (complex points over all indirect dimensions) a schedule may cover: far
+# above real indirect grids (<= ~2048, or 128 x 128), and Poisson-gap draws at this size
+# still take seconds, not minutes.
+MAX_GRID_POINTS = 16_384
 
 
 def _check_counts(n: int, m: int) -> None:
-    if int(n) != n or n < 1:
+    if isinstance(n, bool) or int(n) != n or n < 1:
         raise ValueError(f"grid size n must be a positive integer, got {n!r}")
-    if int(m) != m or m < 1:
+    if n > MAX_GRID_POINTS:
+        raise ValueError(f"grid size n={n} is larger than the supported {MAX_GRID_POINTS} points")
+    if isinstance(m, bool) or int(m) != m or m < 1:
         raise ValueError(f"number of sampled points m must be a positive integer, got {m!r}")
     if m > n:
         raise ValueError(f"cannot sample m={m} points from a grid of n={n}: m > n")
@@ -87,6 +96,8 @@ def poisson_gap_2d(shape: tuple[int, int], m: int, *, seed: int) -> np.ndarray:
     Poisson-gap rule is applied along that walk, so sampling is densest near
     (t1, t2) = (0, 0) where the signal is strongest. (0, 0) is always sampled.
     """
+    if len(shape) != 2 or min(shape) < 1 or any(int(s) != s for s in shape):
+        raise ValueError(f"shape must be two positive grid sizes, got {shape!r}")
     n1, n2 = (int(s) for s in shape)
     _check_counts(n1 * n2, m)
     i, j = np.meshgrid(np.arange(n1), np.arange(n2), indexing="ij")
@@ -154,60 +165,156 @@ def sidelobe_level(mask: np.ndarray) -> float:
     return float(np.max(np.delete(psf, centre)))
 
 
-def read_nuslist(path: str | Path) -> np.ndarray:
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_MAX_INDEX = np.iinfo(np.int64).max
+
+
+def read_nuslist(path: str | Path, shape: int | tuple[int, ...] | None = None) -> np.ndarray:
     """Read a Bruker/NMRPipe nuslist: (m,) for one indirect dimension, else (m, d).
 
-    Blank lines and ``#`` comments are ignored. Raises ValueError on ragged rows or
-    non-integer entries.
+    Rows keep the file's order (the order of the measured increments). Blank lines and
+    ``#`` comments are ignored. Raises ValueError naming the line for: a non-integer or
+    negative entry, ragged rows, a duplicated row, an empty list, and a last line without
+    its newline (a file cut short ends mid-line; nuslists end their last row with a
+    newline). With ``shape`` (the grid) the rows are also checked by
+    :func:`validate_schedule`.
     """
-    rows = []
-    for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
-        text = line.split("#", 1)[0].strip()
-        if not text:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"nuslist {path} not found")
+    if path.is_dir():
+        raise IsADirectoryError(f"nuslist {path} is a folder, expected a file")
+    if not path.is_file():
+        raise ValueError(f"nuslist {path} is not a regular file (FIFO, socket or device)")
+    try:
+        text = path.read_bytes().decode("ascii")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: not a text nuslist (byte {err.start} is not ASCII)") from err
+    if text and not text.endswith("\n"):
+        raise ValueError(f"{path}: the last line has no newline, so the file may be truncated "
+                         "(end it with a newline if it is complete)")
+    rows, lines = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        tokens = line.split("#", 1)[0].split()
+        if not tokens:
             continue
-        try:
-            rows.append([int(token) for token in text.split()])
-        except ValueError as err:
-            raise ValueError(f"{path}: line {number} is not a row of integers: {line!r}") from err
+        if not all(_INTEGER.fullmatch(token) for token in tokens):
+            raise ValueError(f"{path}: line {number} is not a row of integers: {line!r}")
+        row = [int(token) for token in tokens]
+        if min(row) < 0:
+            raise ValueError(f"{path}: line {number} holds a negative index: {line!r}")
+        if max(row) > _MAX_INDEX:
+            raise ValueError(f"{path}: line {number} holds an index above {_MAX_INDEX}: {line!r}")
+        if rows and len(row) != len(rows[0]):
+            raise ValueError(f"{path}: line {number} has {len(row)} columns, line {lines[0]} "
+                             f"has {len(rows[0])}: rows have different numbers of columns")
+        rows.append(row)
+        lines.append(number)
     if not rows:
         raise ValueError(f"{path}: nuslist is empty")
-    if len({len(r) for r in rows}) != 1:
-        raise ValueError(f"{path}: rows have different numbers of columns")
+    seen: dict[tuple[int, ...], int] = {}
+    for row, number in zip(rows, lines, strict=True):
+        first = seen.setdefault(tuple(row), number)
+        if first != number:
+            raise ValueError(f"{path}: line {number} is a duplicated index (as line {first}): "
+                             f"{' '.join(map(str, row))}")
     sched = np.asarray(rows, dtype=np.int64)
-    return sched[:, 0] if sched.shape[1] == 1 else sched
+    sched = sched[:, 0] if sched.shape[1] == 1 else sched
+    if shape is not None:
+        try:
+            validate_schedule(sched, shape)
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}") from err
+    return sched
 
 
-def write_nuslist(path: str | Path, schedule: np.ndarray) -> Path:
-    """Write a schedule as a nuslist (one row per increment, space-separated columns)."""
-    sched = np.asarray(schedule, dtype=np.int64)
-    sched = sched.reshape(len(sched), -1)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(" ".join(str(v) for v in row) + "\n" for row in sched))
-    return path
+def write_nuslist(path: str | Path, schedule: np.ndarray, *, overwrite: bool = False) -> Path:
+    """Write a schedule as a nuslist (one row per increment, space-separated columns).
+
+    The schedule must be non-empty, integer and non-negative (the other checks need the
+    grid: see :func:`validate_schedule`; :func:`read_nuslist` rejects duplicates). Written
+    atomically (temporary file, then rename): an interrupted write leaves no partial list.
+    An existing file is replaced only with ``overwrite=True``; the folder must exist.
+    """
+    from nmrlib.repro import atomic_output
+
+    sched = np.asarray(schedule)
+    if sched.size == 0:
+        raise ValueError("schedule is empty")
+    if sched.ndim not in (1, 2):
+        raise ValueError(f"schedule must have shape (m,) or (m, d), got {sched.shape}")
+    if not np.issubdtype(sched.dtype, np.integer):
+        if not (np.issubdtype(sched.dtype, np.number) and np.all(np.isfinite(sched))
+                and np.all(np.mod(sched, 1) == 0)):
+            raise ValueError("schedule indices must be integers")
+    sched = sched.astype(np.int64).reshape(len(sched), -1)
+    if sched.min() < 0:
+        raise ValueError(f"schedule index {sched.min()} is negative")
+    text = "".join(" ".join(str(v) for v in row) + "\n" for row in sched)
+    with atomic_output(path, overwrite=overwrite) as tmp:
+        tmp.write_text(text)
+    return Path(path)
+
+
+class CliParser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``error: <message> (see <prog> -h)``, exit 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see {self.prog} -h)\n")
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+    """``python -m nmrlib schedule``; exit 0, 2 with a one-line ``error:``, 130 on Ctrl-C."""
+    parser = CliParser(
         prog="python -m nmrlib schedule", description="Write a NUS schedule as a nuslist."
     )
     parser.add_argument("--n", type=int, required=True, nargs="+",
                         help="grid size (complex points); two values for two indirect dimensions")
     parser.add_argument("--density", type=float, required=True, help="fraction in (0, 1]")
     parser.add_argument("--kind", choices=("poisson-gap", "random"), default="poisson-gap")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="nuslist")
-    args = parser.parse_args(argv[1:])
-    m = points_for_density(int(np.prod(args.n)), args.density)
+    parser.add_argument("--seed", type=int, default=0, help="random seed (>= 0)")
+    parser.add_argument("--out", default="nuslist", help="output file (default: nuslist)")
+    parser.add_argument("--overwrite", "-ov", action="store_true",
+                        help="replace the output file if it exists")
+    try:
+        args = parser.parse_args(argv[1:])
+    except SystemExit as stop:  # -h, or a usage error already reported on one line
+        return int(stop.code or 0)
+    try:
+        sched = _make(args)
+        write_nuslist(args.out, sched, overwrite=args.overwrite)
+    except KeyboardInterrupt:
+        print("error: interrupted; no nuslist written", file=sys.stderr)
+        return 130
+    except (ValueError, OSError, RuntimeError) as err:
+        print(f"error: {error_line(err)}", file=sys.stderr)
+        return 2
+    print(f"wrote {len(sched)} of {math.prod(args.n)} points to {args.out}")
+    return 0
+
+
+def _make(args: argparse.Namespace) -> np.ndarray:
+    """The schedule the command-line arguments ask for (ValueError on bad values)."""
+    if len(args.n) not in (1, 2):
+        raise ValueError(f"--n takes one or two grid sizes, got {len(args.n)}")
+    if min(args.n) < 1:
+        raise ValueError(f"--n must be positive, got {' '.join(map(str, args.n))}")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {args.seed}")
+    n = math.prod(args.n)
+    if n > MAX_GRID_POINTS:
+        raise ValueError(f"grid of {n} points is larger than the supported {MAX_GRID_POINTS}")
+    m = points_for_density(n, args.density)
     if len(args.n) == 2:
         if args.kind != "poisson-gap":
-            parser.error("two-dimensional schedules are Poisson-gap only")
-        sched = poisson_gap_2d(tuple(args.n), m, seed=args.seed)
-    elif len(args.n) == 1:
-        make = poisson_gap if args.kind == "poisson-gap" else random_schedule
-        sched = make(args.n[0], m, seed=args.seed)
-    else:
-        parser.error("--n takes one or two grid sizes")
-    write_nuslist(args.out, sched)
-    print(f"wrote {len(sched)} of {np.prod(args.n)} points to {args.out}")
-    return 0
+            raise ValueError("two-dimensional schedules are Poisson-gap only")
+        return poisson_gap_2d(tuple(args.n), m, seed=args.seed)
+    make = poisson_gap if args.kind == "poisson-gap" else random_schedule
+    return make(args.n[0], m, seed=args.seed)
+
+
+def error_line(err: BaseException) -> str:
+    """An exception as one line: OSErrors as 'reason: file', others as their message."""
+    if isinstance(err, OSError) and err.strerror and err.filename:
+        return f"{err.strerror}: {err.filename}"
+    return " ".join(str(err).split()) or type(err).__name__
