@@ -69,3 +69,15 @@ def test_synthetic_2d_and_3d_sets():
     assert np.array_equal(three, synthetic_nd(8, (16, 12), n_peaks=3, seed=1, noise=1e-3))
     with pytest.raises(ValueError):
         synthetic_nd(8, (4, 4, 4))
+
+
+def test_log_uniform_tau_spans_the_widened_range():
+    ranges = SignalRanges(peaks=(1, 1), amplitude=(1.0, 1.0), tau=(10.0, 1024.0),
+                          tau_log_uniform=True)
+    decays = []
+    for seed in range(200):
+        fid = synthetic_fid(256, rng(seed), ranges)
+        decays.append(abs(fid[-1]) / abs(fid[0]))      # exp(-255 / tau)
+    tau = -255.0 / np.log(np.asarray(decays))
+    assert 10.0 <= tau.min() < 20.0 and 600.0 < tau.max() <= 1024.0
+    assert np.mean(tau < 101.0) == pytest.approx(0.5, abs=0.12)   # median sqrt(10 * 1024)

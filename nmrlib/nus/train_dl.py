@@ -39,8 +39,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from nmrlib.nus.dlnmr import DLNMR, DLNMRConfig, save_weights
-from nmrlib.nus.synthetic import SyntheticNUS
+from nmrlib.nus.dlnmr import DLNMR, DLNMRConfig, load_weights, save_weights
+from nmrlib.nus.synthetic import SignalRanges, SyntheticNUS
 from nmrlib.repro import environment_report, git_commit, rng, write_json
 
 
@@ -60,6 +60,13 @@ class TrainSettings:
     seed: int = 0
     val_size: int = 256
     checkpoint_every: int = 100
+    tau: tuple[float, float] = (10.0, 179.2)    # decay times, dwell units at 256 points
+    tau_log_uniform: bool = False
+    init: str | None = None                     # start from these weights (fine-tuning)
+
+    def ranges(self) -> SignalRanges:
+        """The synthetic signal ranges of this run (Table S1-1 unless ``tau`` is widened)."""
+        return SignalRanges(tau=tuple(self.tau), tau_log_uniform=self.tau_log_uniform)
 
 
 PROFILES = {
@@ -124,6 +131,11 @@ def train(settings: TrainSettings, out_dir: str | Path, *, weights: str | Path |
     torch.manual_seed(settings.seed)
     cfg = DLNMRConfig(n_stages=settings.n_stages, kernel_size=settings.kernel_size)
     model = DLNMR(cfg).to(device)
+    if settings.init:
+        start = load_weights(settings.init)
+        if start.cfg != cfg:
+            raise ValueError(f"{settings.init} holds a {start.cfg} cascade, not {cfg}")
+        model.load_state_dict(start.state_dict())
     opt = torch.optim.Adam(model.parameters(), lr=settings.lr)
     steps_per_epoch = math.ceil(settings.size / settings.batch_size)
     total = steps_per_epoch * settings.epochs
@@ -140,9 +152,9 @@ def train(settings: TrainSettings, out_dir: str | Path, *, weights: str | Path |
         sched.load_state_dict(ckpt["scheduler"])
         step, history, elapsed = ckpt["step"], ckpt["history"], ckpt["elapsed_s"]
     data = SyntheticNUS(n=settings.n, size=settings.size, seed=settings.seed, split="train",
-                        density=settings.density)
+                        density=settings.density, ranges=settings.ranges())
     val = SyntheticNUS(n=settings.n, size=settings.val_size, seed=settings.seed, split="val",
-                       density=settings.density)
+                       density=settings.density, ranges=settings.ranges())
 
     def checkpoint() -> None:
         _save_atomic({"settings": asdict(settings), "model": model.state_dict(),
@@ -217,14 +229,23 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--n-stages", type=int, default=None,
                         help="cascade stages (default: the profile's, 5 as in the paper)")
     parser.add_argument("--time-limit-min", type=float, default=None)
+    parser.add_argument("--lr", type=float, default=None)
+    parser.add_argument("--tau", type=float, nargs=2, default=None, metavar=("LO", "HI"),
+                        help="decay-time range, dwell units at 256 points (Table S1-1: 10 179.2)")
+    parser.add_argument("--tau-log-uniform", action="store_true", default=None,
+                        help="draw tau log-uniformly (for wide --tau ranges)")
+    parser.add_argument("--init", default=None, help="start from these weights (fine-tune)")
     args = parser.parse_args(argv[1:])
     if args.threads:
         from nmrlib.repro import set_threads
 
         set_threads(args.threads)
     settings = PROFILES[args.profile]
-    overrides = {k: getattr(args, k) for k in ("epochs", "size", "seed", "n_stages")
+    overrides = {k: getattr(args, k) for k in ("epochs", "size", "seed", "n_stages", "lr",
+                                               "tau", "tau_log_uniform", "init")
                  if getattr(args, k) is not None}
+    if "tau" in overrides:
+        overrides["tau"] = tuple(overrides["tau"])
     settings = replace(settings, **overrides)
     out_dir = args.out_dir or f"build/dlnmr_{args.profile}"
     summary = train(settings, out_dir, weights=args.weights, device=args.device,
