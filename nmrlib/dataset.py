@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -39,14 +40,20 @@ from torch.utils.data import Dataset
 from nmrlib import __version__
 from nmrlib.aminoacids import ACQUISITION, RESIDUES, spin_system
 from nmrlib.repro import rng, write_json
+from nmrlib.spin import DEFAULT_SELECTION
 
 FORMAT = "nmrlib-tocsy-v1"
 SPLIT_KEY = 10**6
 SPLITS = ("train", "val", "test")
 SPLIT_FRACTIONS = (0.7, 0.2, 0.1)
 
+# selection: the TOCSY mixing model of nmrlib.spin ("lock": ideal spin lock with trim pulses,
+# the physics of a real MLEV-17 TOCSY and the strong-lock limit of Spinach's tocsy.m;
+# "in-phase": the in-phase-only filter of data sets made before it existed). Manifests
+# without the key were made with "in-phase".
+DATASET_SELECTIONS = ("lock", "in-phase")
 DEFAULTS = dict(seed=0, context="protein", **ACQUISITION, snr=None, amp_tol=1e-7,
-                n_per_class=1000, chunk_size=50, batch=8)
+                selection=DEFAULT_SELECTION, n_per_class=1000, chunk_size=50, batch=8)
 PROFILES: dict[str, dict] = {
     "smoke": dict(n_per_class=10, n1=32, n2=32, chunk_size=5, batch=5),
     "quick": dict(n_per_class=100, n1=128, n2=128, chunk_size=25),
@@ -67,6 +74,10 @@ def params_for(profile: str | None = None, **overrides) -> dict:
     if params["n_per_class"] < 10 or params["chunk_size"] < 1 or params["batch"] < 1:
         raise ValueError("need n_per_class >= 10 (every split non-empty), chunk_size >= 1, "
                          "batch >= 1")
+    if params["selection"] not in DATASET_SELECTIONS:
+        raise ValueError(f"unknown selection {params['selection']!r} for a data set: expected "
+                         f"one of {DATASET_SELECTIONS} ('spinach' is a dense check for small "
+                         "networks, see nmrlib.spin)")
     return json.loads(json.dumps(params))  # JSON-normalised, so comparisons are exact
 
 
@@ -104,7 +115,8 @@ def simulate_chunk(params: dict, c: int, k: int, device: str | None = None):
     try:
         for b in range(0, len(shifts), params["batch"]):
             data = system.network().fid(shifts[b:b + params["batch"]], **acq,
-                                        amp_tol=params["amp_tol"], device=device)
+                                        amp_tol=params["amp_tol"], device=device,
+                                        selection=params.get("selection", "in-phase"))
             out.append(data.cpu().numpy())
     finally:
         torch.set_num_threads(threads)
@@ -169,17 +181,43 @@ def _worker_init() -> None:
     set_threads(1)
 
 
+SIMULATOR_FILES = ("spin.py", "aminoacids.py", "dataset.py", "data/aminoacids.json")
+
+
+def simulator_version() -> str:
+    """sha256 (12 hex) of the code and tables that define a sample: a data set made by other
+    simulator code is never resumed or reused as if it were current."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in SIMULATOR_FILES:
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _stale_reason(manifest: dict, params: dict) -> str | None:
+    """Why a data set's manifest does not match ``params`` and this code, or None."""
+    if manifest.get("format") != FORMAT or manifest.get("params") != params:
+        return f"made with different parameters ({manifest.get('params')})"
+    if manifest.get("simulator") != simulator_version():
+        return (f"made by other simulator code ({manifest.get('simulator')}, now "
+                f"{simulator_version()})")
+    return None
+
+
 def _manifest(params: dict, backend: str, complete: bool) -> dict:
     from nmrlib.repro import git_commit
 
     return {"format": FORMAT, "nmrlib_version": __version__, "git_commit": git_commit(),
+            "simulator": simulator_version(),
             "params": params, "backend": backend, "classes": list(RESIDUES),
             "chunks_per_class": n_chunks(params), "complete": complete}
 
 
 def simulate_dataset(out_dir, *, profile: str | None = None, workers: int | None = None,
                      backend: str | None = None, max_chunks: int | None = None,
-                     progress: bool = True, **overrides) -> Path:
+                     progress: bool = True, replace_stale: bool = False,
+                     **overrides) -> Path:
     """Generate (or resume, or just check) the data set of ``profile`` + ``overrides``.
 
     ``backend`` "cpu" (default): ``workers`` processes (default: all cores; one thread
@@ -187,7 +225,9 @@ def simulate_dataset(out_dir, *, profile: str | None = None, workers: int | None
     small, so many CPU processes are usually faster; opt in where they are not). A complete
     data set with the same parameters is accepted whatever backend made it; an incomplete
     one is only resumed with its own backend (floating-point bits differ between them).
-    ``max_chunks`` stops after that many new chunks (used to test resuming).
+    ``max_chunks`` stops after that many new chunks (used to test resuming). A data set
+    made with other parameters or by other simulator code (:func:`simulator_version`) is
+    refused, or with ``replace_stale`` deleted and simulated anew.
     """
     from tqdm.auto import tqdm
 
@@ -199,10 +239,16 @@ def simulate_dataset(out_dir, *, profile: str | None = None, workers: int | None
     manifest = root / "manifest.json"
     if manifest.is_file():
         old = json.loads(manifest.read_text())
-        if old.get("format") != FORMAT or old.get("params") != params:
-            raise ValueError(f"{root} holds a data set made with different parameters "
-                             f"({old.get('params')}); refusing to mix samples: use another "
-                             "output directory or delete it")
+        stale = _stale_reason(old, params)
+        if stale and replace_stale:
+            print(f"{root}: {stale}; simulating it anew")
+            shutil.rmtree(root / "chunks", ignore_errors=True)
+            manifest.unlink()
+        elif stale:
+            raise ValueError(f"{root} holds a data set {stale}; refusing to mix samples: use "
+                             "another output directory, delete it, or pass replace_stale "
+                             "(`simulate --replace-stale`)")
+    if manifest.is_file():
         if old["complete"]:
             damaged = _damaged_chunks(root, params, old.get("sha256", {}))
             if not damaged:
@@ -400,9 +446,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--workers", type=int, default=None, help="CPU processes (default: all)")
     parser.add_argument("--backend", choices=("cpu", "cuda"), default=None,
                         help="cpu (default): one process per core; cuda: batched on the GPU")
+    parser.add_argument("--selection", choices=DATASET_SELECTIONS, default=None,
+                        help=f"TOCSY mixing model (default {DEFAULTS['selection']}; see "
+                             "nmrlib.spin)")
+    parser.add_argument("--replace-stale", action="store_true",
+                        help="delete a data set made with other parameters or simulator code "
+                             "and simulate it anew (default: refuse)")
     args = parser.parse_args(argv[1:])
     out = Path(args.out or Path("data") / args.profile / "tocsy")
+    extra = {} if args.selection is None else {"selection": args.selection}
     root = simulate_dataset(out, profile=args.profile, workers=args.workers,
-                            backend=args.backend)
+                            backend=args.backend, replace_stale=args.replace_stale, **extra)
     print(json.dumps(summary(root), indent=2))
     return 0

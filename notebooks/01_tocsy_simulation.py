@@ -13,13 +13,24 @@
 #
 # The paper trained its classifiers on 20,000 TOCSY spectra simulated with Spinach
 # (1,000 per amino acid, 2 States channels x 256 x 256). `nmrlib.spin` replaces Spinach with
-# an exact simulator of the same experiment: strong coupling, ideal isotropic mixing between
-# z-filters (amplitude-modulated cos/sin data), CH3 groups by permutation symmetry and
-# uncoupled sub-networks factorised (conventions in the module docstring). The spin systems
-# (BMRB shift statistics, GISSMO J couplings) are in `nmrlib.aminoacids`.
+# an exact simulator of the same experiment: strong coupling, isotropic (Hartmann-Hahn)
+# mixing, CH3 groups by permutation symmetry and uncoupled sub-networks factorised
+# (conventions in the module docstring). Three mixing models (`selection`):
 #
+# * `"lock"` (default, and the data set's): an ideal spin lock with trim pulses, i.e. a real
+#   phase-sensitive MLEV-17 TOCSY (Bax & Davis 1985). Everything that commutes with the lock
+#   axis survives, including zero-quantum coherences, which give dispersive antiphase
+#   cross-peak components in coupled systems; it is also the strong-lock limit of Spinach's
+#   `tocsy.m` once the unlocked components dephase.
+# * `"in-phase"`: only in-phase site magnetisation survives the filters (ideal zero-quantum
+#   suppression; the physics of earlier versions; pure absorptive in-phase cross peaks).
+# * `"spinach"`: Spinach's own convention, a continuous lock of finite power with the
+#   offsets present during mixing, no filter (dense, for small systems).
+#
+# The spin systems (BMRB shift statistics, GISSMO J couplings) are in `nmrlib.aminoacids`.
 # This notebook shows one spectrum per residue, the ILE/LEU comparison of the paper's
-# Fig. 5, the cross-peak build-up with mixing time, statistics of the profile's data set
+# Fig. 5, the two main mixing models side by side, Spinach's convention against the ideal
+# lock, the cross-peak build-up with mixing time, statistics of the profile's data set
 # (built or loaded with `nmrlib.dataset`), and the measured simulation throughput.
 
 # %% tags=["parameters"]
@@ -34,6 +45,9 @@ display_snr = 300.0
 workers = None
 bench_n = 5
 buildup_residues = ["LYS", "ILE"]
+selection = "lock"
+compare_residues = ["ILE", "LEU", "GLN"]
+lamp_values_hz = [1e4, 1e5, 1e6, 1e7]
 buildup_max_ms = 200.0
 buildup_points = 101
 
@@ -56,20 +70,21 @@ from nmrlib import dataset as ds
 from nmrlib.audio import SAMPLE_RATE_HZ, stack_transients
 from nmrlib.plotting import contour2d, contour_levels, noise_sigma, ppm_axis, savefig
 from nmrlib.repro import environment_report, rng, write_json
-from nmrlib.spin import add_noise, states_spectrum
+from nmrlib.spin import add_noise, states_spectrum, tocsy_fid
 
 acq = dict(aa.ACQUISITION, n1=display_n, n2=display_n)
 ppm = ppm_axis(display_n, acq["sw_hz"], acq["field_mhz"], acq["carrier_ppm"])
 results = {"profile": profile, "acquisition_display": acq}
 print(f"profile {profile}: display spectra {display_n} x {display_n}, {acq['field_mhz']:.0f} MHz, "
-      f"sweep {acq['sw_hz']:.0f} Hz, mixing {acq['tau_mix'] * 1e3:.0f} ms")
+      f"sweep {acq['sw_hz']:.0f} Hz, mixing {acq['tau_mix'] * 1e3:.0f} ms, selection {selection}")
 
 
-def simulate(code, index=0, snr=display_snr):
+def simulate(code, index=0, snr=display_snr, mode=selection):
     """Sample ``index`` of residue ``code`` (the data set's shift draw) with display noise."""
     system = aa.spin_system(code)
     shifts = system.sample(rng(seed, system.label, index))
-    data = system.network().fid(shifts[None], **acq, device=device)[0].cpu().numpy()
+    data = system.network().fid(shifts[None], **acq, device=device,
+                                selection=mode)[0].cpu().numpy()
     return shifts, add_noise(data, snr, rng(seed, system.label, index, 2))
 
 
@@ -127,6 +142,83 @@ savefig(fig, figures_dir, "ile_vs_leu")
 plt.show()
 
 # %% [markdown]
+# ## Mixing model: ideal lock vs in-phase filter
+# The same draws and the same noise in both models, at the same contour levels (5 sigma x
+# 1.4^k of the noise, negative levels dashed); the right column is lock minus in-phase. The
+# difference is what the zero-quantum coherences and multi-spin orders kept by the lock add:
+# antiphase, partly dispersive components on and around the cross peaks, largest between
+# strongly coupled protons (GLN: the HB2/HB3 and HG2/HG3 pairs near 2 ppm). The noise
+# cancels in the difference.
+
+# %%
+modes = ("lock", "in-phase")
+fig, axes = plt.subplots(len(compare_residues), 3, figsize=(15, 4.6 * len(compare_residues)),
+                         squeeze=False)
+model_diff = {}
+for row, code in enumerate(compare_residues):
+    specs = {mode: states_spectrum(simulate(code, mode=mode)[1]) for mode in modes}
+    levels = contour_levels(max(noise_sigma(s) for s in specs.values()), start=5, n=10)
+    panels = [*specs.values(), specs["lock"] - specs["in-phase"]]
+    titles = [f"{code}: {modes[0]}", f"{code}: {modes[1]}", f"{code}: lock - in-phase"]
+    for ax, spec, title in zip(axes[row], panels, titles, strict=True):
+        contour2d(ax, spec, ppm, ppm, levels)
+        ax.set_title(title)
+        ax.set_ylabel("δ1 (ppm)")
+    system = aa.spin_system(code)
+    draw = system.sample(rng(seed, system.label, 0))[None]
+    clean = {mode: system.network().fid(draw, **acq, selection=mode)[0].numpy() for mode in modes}
+    model_diff[code] = float(np.abs(clean["lock"] - clean["in-phase"]).max()
+                             / np.abs(clean["lock"]).max())
+fig.tight_layout()
+savefig(fig, figures_dir, "lock_vs_in_phase")
+plt.show()
+results["lock_vs_in_phase_max_rel_diff_time_domain"] = model_diff
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for code, value in model_diff.items():
+    print(f"{code}: max |lock - in-phase| / max |lock| (noise-free time domain) = {value:.3f}")
+
+# %% [markdown]
+# ## Spinach's convention against the ideal lock
+# Spinach's `tocsy.m` mixes under a continuous lock of power `lamp` with the offsets still
+# present and no filter (`selection="spinach"`, dense, for small systems: here a strongly
+# coupled ABX). With one lock power the components of rho not along the lock axis keep
+# precessing at about `lamp` and stay in the data; averaged over 8 powers spread over
+# 1/tau_mix (a model of rf inhomogeneity, which is what dephases them in a real lock) they
+# cancel, and the rest tends to the ideal `"lock"` as the offsets' effect, ~(offset/lamp)^2,
+# vanishes.
+
+# %%
+abx = dict(shifts_ppm=[3.90, 3.95, 2.00],
+           couplings_hz=[[0, -12.0, 6.0], [-12.0, 0, 3.0], [6.0, 3.0, 0]])
+abx_acq = dict(field_mhz=600.0, carrier_ppm=3.5, sw_hz=4000.0, n1=12, n2=12,
+               tau_mix=acq["tau_mix"], t2=acq["t2"])
+ideal = tocsy_fid(**abx, **abx_acq, selection="lock")
+spinach_dev = {"one power": [], "8 powers": []}
+for lamp in lamp_values_hz:
+    spread = [lamp + k / (8 * abx_acq["tau_mix"]) for k in range(8)]
+    runs = [tocsy_fid(**abx, **abx_acq, selection="spinach", lamp_hz=p) for p in spread]
+    for key, data in (("one power", runs[0]), ("8 powers", np.mean(runs, axis=0))):
+        spinach_dev[key].append(float(np.abs(data - ideal).max() / np.abs(ideal).max()))
+fig, ax = plt.subplots(figsize=(6, 4))
+for key, values in spinach_dev.items():
+    ax.loglog(lamp_values_hz, values, "o-", label=key)
+ax.set_xlabel("spin-lock power lamp (Hz)")
+ax.set_ylabel("max |spinach - lock| / max |lock|")
+ax.set_title("ABX: Spinach's tocsy.m convention vs the ideal lock")
+ax.legend()
+savefig(fig, figures_dir, "spinach_vs_lock")
+plt.show()
+results["spinach_vs_lock"] = {"lamp_hz": lamp_values_hz, **spinach_dev}
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for key, values in spinach_dev.items():
+    print(key, " ".join(f"{lamp:.0e} Hz: {v:.1e}" for lamp, v in
+                        zip(lamp_values_hz, values, strict=True)))
+
+# %% [markdown]
 # ## Protein residue vs free amino acid
 # The second context of `nmrlib.aminoacids`: the free amino acid in D2O (GISSMO shifts with
 # a 0.01 ppm spread, no HN). Valine as an example, same acquisition and contour levels: the
@@ -153,9 +245,11 @@ plt.show()
 # %% [markdown]
 # ## Cross-peak build-up against mixing time
 # Ideal isotropic mixing moves lock-axis magnetisation from site s to site r with the
-# transfer matrix T_sr(τ) (J couplings only). The HN row of T is the relative volume of the
-# HN-row cross peaks (HN on F1) as a function of τ: one-bond neighbours first, remote side
-# chain protons later. Two weakly coupled spins would follow (1 − cos 2πJτ)/2.
+# transfer matrix T_sr(τ) (J couplings only; the in-phase to in-phase part of the mixing, the
+# same in every model; the lock adds the zero-quantum and multi-spin terms shown above). The
+# HN row of T is the relative volume of the HN-row cross peaks (HN on F1) as a function of
+# τ: one-bond neighbours first, remote side chain protons later. Two weakly coupled spins
+# would follow (1 − cos 2πJτ)/2.
 
 # %%
 taus = np.linspace(0, buildup_max_ms, buildup_points) / 1e3
@@ -195,7 +289,7 @@ for code, row in buildup.items():
 # %%
 t0 = time.perf_counter()
 root = ds.simulate_dataset(f"{data_dir}/tocsy", profile=profile, workers=workers,
-                           progress=False)
+                           progress=False, selection=selection)
 build_s = time.perf_counter() - t0
 summary = ds.summary(root)
 results["dataset"] = dict(summary, root=str(root), params=ds.load_manifest(root)["params"])
@@ -247,27 +341,31 @@ print("LYS chunk 0 regenerates bit-identically:",
 
 # %% [markdown]
 # ## Throughput
-# Spectra per second of the simulator for this profile's data size (`bench_n` per residue,
-# one batch each, one thread, as each data-set worker process runs; the generator runs one
-# such process per core). The full benchmark at the paper's size is `bench/bench_tocsy.py`;
-# timings depend on the machine and its load.
+# Spectra per second of the simulator for this profile's data size, per mixing model
+# (`bench_n` per residue, one batch each, one thread, as each data-set worker process runs;
+# the generator runs one such process per core). The full benchmark at the paper's size is
+# `bench/bench_tocsy.py`; timings depend on the machine and its load.
 
 # %%
 params = ds.load_manifest(root)["params"]
 bench_acq = {k: params[k] for k in aa.ACQUISITION}
-rates = {}
+rates = {mode: {} for mode in ("lock", "in-phase")}
 for code in aa.RESIDUES:
     system = aa.spin_system(code)
     draws = np.stack([system.sample(rng(seed + 1, system.label, i)) for i in range(bench_n)])
     net = system.network()
     net.transfer(bench_acq["tau_mix"])
-    t0 = time.perf_counter()
-    net.fid(draws, **bench_acq, device=device)
-    rates[code] = bench_n / (time.perf_counter() - t0)
-overall = len(rates) * bench_n / sum(bench_n / r for r in rates.values())
-print(f"{params['n1']} x {params['n2']}: overall {overall:.1f} spectra/s on {device}; "
-      f"slowest {min(rates, key=rates.get)} {min(rates.values()):.1f}/s")
-print(" ".join(f"{k} {v:.0f}" for k, v in rates.items()))
+    for mode in rates:
+        net.fid(draws[:1], **dict(bench_acq, n1=2, n2=2), selection=mode)  # J-only caches
+        t0 = time.perf_counter()
+        net.fid(draws, **bench_acq, device=device, selection=mode)
+        rates[mode][code] = bench_n / (time.perf_counter() - t0)
+overall = {mode: len(r) * bench_n / sum(bench_n / v for v in r.values())
+           for mode, r in rates.items()}
+for mode, r in rates.items():
+    print(f"{mode}, {params['n1']} x {params['n2']}: overall {overall[mode]:.1f} spectra/s on "
+          f"{device}; slowest {min(r, key=r.get)} {min(r.values()):.1f}/s")
+    print(" ".join(f"{k} {v:.0f}" for k, v in r.items()))
 results["throughput"] = {"size": [params["n1"], params["n2"]], "overall_spectra_per_s": overall,
                          "per_residue": rates, "dataset_build_s": build_s, "threads": 1}
 

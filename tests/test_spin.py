@@ -1,4 +1,8 @@
-"""Exactness checks of the TOCSY simulator against closed forms and nmrsim."""
+"""Exactness checks of the TOCSY simulator against closed forms and nmrsim.
+
+Mode-independent checks run in every mixing model; those of the in-phase transfer matrix
+pass ``selection="in-phase"``. Brute-force checks of all models: ``test_spin_lock.py``.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from nmrlib.spin import network_from_spins, tocsy_fid
+from nmrlib.spin import SELECTIONS, network_from_spins, tocsy_fid
 
 ACQ = dict(field_mhz=600.0, carrier_ppm=4.7, sw_hz=7200.0, n1=32, n2=32, tau_mix=0.06, t2=0.05)
 
@@ -24,11 +28,12 @@ def _methyl_system(intra_j: float):
     return shifts, j
 
 
+@pytest.mark.parametrize("selection", ["lock", "in-phase"])  # "spinach": offsets in the lock
 @pytest.mark.parametrize("shift", [5.3, 2.0])
-def test_one_spin_exact_formulas(shift):
+def test_one_spin_exact_formulas(shift, selection):
     sw, n, t2 = 6000.0, 64, 0.05
     data = tocsy_fid([shift], [[0.0]], field_mhz=600.0, carrier_ppm=4.7, sw_hz=sw, n1=n, n2=n,
-                     tau_mix=0.06, t2=t2)
+                     tau_mix=0.06, t2=t2, selection=selection)
     w = 2 * np.pi * (shift - 4.7) * 600.0
     t = np.arange(n) / sw
     damp = np.exp(-t / t2)
@@ -48,9 +53,10 @@ def test_two_weak_spins_isotropic_transfer(tau):
                                                    [(1 - c) / 2, (1 + c) / 2]], atol=1e-12)
 
 
-def test_first_point_counts_protons_and_mixing_conserves_magnetisation():
+@pytest.mark.parametrize("selection", ["lock", "in-phase"])
+def test_first_point_counts_protons_and_mixing_conserves_magnetisation(selection):
     j = 7.0
-    data = tocsy_fid([2.0, 6.0], [[0, j], [j, 0]], **dict(ACQ, n1=2, n2=2))
+    data = tocsy_fid([2.0, 6.0], [[0, j], [j, 0]], **dict(ACQ, n1=2, n2=2), selection=selection)
     assert data[0, 0, 0].real == pytest.approx(2.0, abs=1e-9)
     net, _, _ = network_from_spins([2.0, 6.0], [[0, j], [j, 0]])
     np.testing.assert_allclose(net.transfer(0.037).sum(axis=1), 1.0, atol=1e-12)
@@ -65,8 +71,9 @@ def _nmrsim_fid(shifts, j, field, carrier, sw, n, t2):
     return (lines[:, 1] * np.exp(2j * np.pi * np.outer(t, lines[:, 0]))).sum(1) * np.exp(-t / t2)
 
 
+@pytest.mark.parametrize("selection", ["lock", "in-phase"])
 @pytest.mark.parametrize("system", ["abx", "four"])
-def test_t2_trace_matches_nmrsim(system):
+def test_t2_trace_matches_nmrsim(system, selection):
     if system == "abx":  # strongly coupled AB (geminal) + X
         shifts = [3.90, 3.95, 2.00]
         j = np.array([[0, -12.0, 6.0], [-12.0, 0, 3.0], [6.0, 3.0, 0]])
@@ -76,48 +83,55 @@ def test_t2_trace_matches_nmrsim(system):
                       [0.0, 7.5, 6.5, 0]])
     field, carrier, sw, n, t2 = 400.0, 0.0, 4000.0, 4096, 2.0  # carrier below: nmrsim needs v>0
     data = tocsy_fid(shifts, j, field_mhz=field, carrier_ppm=carrier, sw_hz=sw, n1=2, n2=n,
-                     tau_mix=0.05, t2=t2, amp_tol=0.0)
+                     tau_mix=0.05, t2=t2, amp_tol=0.0, selection=selection)
     ref = _nmrsim_fid(shifts, j, field, carrier, sw, n, t2)
     np.testing.assert_allclose(data[0, 0], ref, rtol=0, atol=1e-8)  # positions and intensities
     np.testing.assert_allclose(data[1, 0], 0, atol=1e-12)  # sin channel vanishes at t1 = 0
 
 
+@pytest.mark.parametrize("selection", SELECTIONS)
 @pytest.mark.parametrize("intra_j", [0.0, -12.4])
-def test_methyl_symmetry_equals_explicit_three_spins(intra_j):
+def test_methyl_symmetry_equals_explicit_three_spins(intra_j, selection):
     shifts, j = _methyl_system(intra_j)
-    explicit = tocsy_fid(shifts, j, **ACQ, amp_tol=0.0)
-    grouped = tocsy_fid(shifts, j, groups=[[0, 1, 2]], **ACQ, amp_tol=0.0)
-    assert explicit[0, 0, 0].real == pytest.approx(5.0, abs=1e-12)
+    explicit = tocsy_fid(shifts, j, **ACQ, amp_tol=0.0, selection=selection)
+    grouped = tocsy_fid(shifts, j, groups=[[0, 1, 2]], **ACQ, amp_tol=0.0, selection=selection)
+    if selection != "spinach":  # the lock with offsets does not conserve Fx
+        assert explicit[0, 0, 0].real == pytest.approx(5.0, abs=1e-12)
     np.testing.assert_allclose(grouped, explicit, rtol=0, atol=1e-11)
 
 
-def test_pair_group_and_isolated_methyl_equal_explicit():
+@pytest.mark.parametrize("selection", ["lock", "in-phase"])
+def test_pair_group_and_isolated_methyl_equal_explicit(selection):
     shifts = [2.1, 2.1, 2.1, 3.0, 3.0, 4.4]  # isolated CH3; an equivalent pair coupled to HA
     j = np.zeros((6, 6))
     j[3:5, 5] = j[5, 3:5] = 6.0
     j[3, 4] = j[4, 3] = -14.0
-    explicit = tocsy_fid(shifts, j, **ACQ, amp_tol=0.0)
-    grouped = tocsy_fid(shifts, j, groups=[[0, 1, 2], [3, 4]], **ACQ, amp_tol=0.0)
+    explicit = tocsy_fid(shifts, j, **ACQ, amp_tol=0.0, selection=selection)
+    grouped = tocsy_fid(shifts, j, groups=[[0, 1, 2], [3, 4]], **ACQ, amp_tol=0.0,
+                        selection=selection)
     np.testing.assert_allclose(grouped, explicit, rtol=0, atol=1e-11)
 
 
-def test_disconnected_networks_factorise():
+@pytest.mark.parametrize("selection", SELECTIONS)
+def test_disconnected_networks_factorise(selection):
     j = np.zeros((4, 4))
     j[0, 1] = j[1, 0] = 7.0
     j[2, 3] = j[3, 2] = 8.0
     shifts = [8.2, 4.3, 7.3, 7.0]
-    whole = tocsy_fid(shifts, j, **ACQ)
-    parts = (tocsy_fid(shifts[:2], j[:2, :2], **ACQ) + tocsy_fid(shifts[2:], j[2:, 2:], **ACQ))
+    acq = dict(ACQ, selection=selection)
+    whole = tocsy_fid(shifts, j, **acq)
+    parts = (tocsy_fid(shifts[:2], j[:2, :2], **acq) + tocsy_fid(shifts[2:], j[2:, 2:], **acq))
     np.testing.assert_allclose(whole, parts, rtol=0, atol=1e-10)
     net, _, _ = network_from_spins(shifts, j)
     assert len(net.components) == 2
 
 
-def test_batched_torch_path_equals_single_calls():
+@pytest.mark.parametrize("selection", SELECTIONS)
+def test_batched_torch_path_equals_single_calls(selection):
     shifts, j = _methyl_system(0.0)
     net, site_shifts, _ = network_from_spins(shifts, j, [[0, 1, 2]])
     batch = np.stack([site_shifts, site_shifts + [0.1, -0.2, 0.3], site_shifts - 0.05])
-    acq = {k: v for k, v in ACQ.items()}
+    acq = dict(ACQ, selection=selection)
     data = net.fid(batch, **acq)
     assert data.shape == (3, 2, 32, 32) and data.dtype == torch.complex128
     for b in range(3):
@@ -127,8 +141,8 @@ def test_batched_torch_path_equals_single_calls():
 
 def test_pruning_error_bound():
     shifts, j = _methyl_system(0.0)
-    exact = tocsy_fid(shifts, j, groups=[[0, 1, 2]], **ACQ, amp_tol=0.0)
-    pruned = tocsy_fid(shifts, j, groups=[[0, 1, 2]], **ACQ, amp_tol=1e-4)
+    exact = tocsy_fid(shifts, j, groups=[[0, 1, 2]], **ACQ, amp_tol=0.0, selection="in-phase")
+    pruned = tocsy_fid(shifts, j, groups=[[0, 1, 2]], **ACQ, amp_tol=1e-4, selection="in-phase")
     assert np.abs(pruned - exact).max() <= 5 * 1e-4 * 5  # |T| <= 1, g/n_s within tol
 
 
@@ -212,7 +226,8 @@ def _brute_force_tocsy(shifts, j, *, field_mhz, carrier_ppm, sw_hz, n1, n2, tau_
 
 
 def test_full_2d_data_equal_brute_force_density_matrix():
-    """Strongly coupled CH2 + CH + NH + CH3 (6 protons): every point of both channels."""
+    """In-phase, strongly coupled CH2 + CH + NH + CH3 (7 protons): every point of both
+    channels."""
     shifts = [2.05, 2.00, 4.4, 8.2, 1.1, 1.1, 1.1][:7]
     j = np.zeros((7, 7))
     for a, b, value in [(0, 1, -14.0), (0, 2, 6.0), (1, 2, 9.0), (2, 3, 7.0), (0, 4, 7.2),
@@ -221,6 +236,7 @@ def test_full_2d_data_equal_brute_force_density_matrix():
     acq = dict(field_mhz=600.0, carrier_ppm=4.7, sw_hz=7200.0, n1=6, n2=7, tau_mix=0.045,
                t2=0.05)
     ref = _brute_force_tocsy(shifts, j, **acq)
+    acq["selection"] = "in-phase"
     np.testing.assert_allclose(tocsy_fid(shifts, j, **acq, amp_tol=0.0), ref, rtol=0, atol=1e-10)
     grouped = tocsy_fid(shifts, j, groups=[[4, 5, 6]], **acq, amp_tol=0.0)
     np.testing.assert_allclose(grouped, ref, rtol=0, atol=1e-10)
