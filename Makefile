@@ -66,7 +66,7 @@ config_params = -p encoder=$(word 1,$(subst -, ,$(1))) -p embedding=$(word 2,$(s
 # The TOCSY data set is simulated once, before the configurations that read it run side by side.
 define train_rule
 data/$(1)/tocsy/.made: nmrlib/dataset.py nmrlib/aminoacids.py nmrlib/spin.py nmrlib/data/aminoacids.json | $$(STAMP)
-	$$(PY) -m nmrlib simulate --profile $(1) --out $$(dir $$@)
+	$$(PY) -m nmrlib simulate --profile $(1) --out $$(dir $$@) --replace-stale
 	touch $$@
 build/$(1)/notebooks/$(TRAIN)-%.ipynb: notebooks/$(TRAIN).py notebooks/profiles.yml $$(PKG) $$(STAMP) | data/$(1)/tocsy/.made
 	$$(PY) -m nmrlib notebook --profile $(1) --output $$@ $$(call config_params,$$*) $$<

@@ -19,7 +19,9 @@ from nmrlib.dataset import chunk_path, load_manifest, simulate_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 KILLS = 10
-DATA = dict(profile="smoke", n_per_class=10, chunk_size=2, n1=16, n2=16, batch=2)
+# the fast in-phase physics: these tests are about files and processes, not spin dynamics
+DATA = dict(profile="smoke", n_per_class=10, chunk_size=2, n1=16, n2=16, batch=2,
+            selection="in-phase")
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "NMRLIB_THREADS": "1"}
 SIMULATE = ("import sys; from nmrlib.dataset import simulate_dataset; print('ready', flush=True);"
             f" simulate_dataset(sys.argv[1], workers=1, progress=False, **{DATA!r})")
@@ -142,6 +144,7 @@ def test_ctrl_c_stops_a_multi_worker_simulation_at_once(tmp_path):
     out = tmp_path / "set"
     process = subprocess.Popen(
         [sys.executable, "-m", "nmrlib", "simulate", "--profile", "quick", "--workers", "2",
+         "--selection", "in-phase",
          "--out", str(out)], env=ENV, cwd=ROOT, stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
@@ -157,3 +160,16 @@ def test_ctrl_c_stops_a_multi_worker_simulation_at_once(tmp_path):
     written = len(list((out / "chunks").glob("*_shifts.npy")))
     assert written < 20 * 4                               # the quick set has 20 x 4 chunks
     assert not json.loads((out / "manifest.json").read_text())["complete"]
+
+
+def test_a_data_set_from_other_simulator_code_is_refused_or_replaced(tmp_path, monkeypatch):
+    import nmrlib.dataset as dataset
+
+    root = simulate_dataset(tmp_path / "set", workers=1, progress=False, **DATA)
+    good = _files(root)
+    monkeypatch.setattr(dataset, "simulator_version", lambda: "0123456789ab")
+    with pytest.raises(ValueError, match="other simulator code"):
+        simulate_dataset(root, workers=1, progress=False, **DATA)
+    simulate_dataset(root, workers=1, progress=False, replace_stale=True, **DATA)
+    assert json.loads((root / "manifest.json").read_text())["simulator"] == "0123456789ab"
+    assert _files(root) == good
