@@ -35,8 +35,8 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
-    "DATASETS", "QUAD_COEFFS", "Dataset2D", "read_2d", "read_pipe_ft1", "write_pipe",
-    "process_indirect", "indirect_ppm", "spectrum_2d",
+    "DATASETS", "QUAD_COEFFS", "Dataset2D", "read_2d", "read_pipe_ft1", "read_pipe_ft2",
+    "write_pipe", "process_indirect", "read_known", "indirect_ppm", "spectrum_2d",
 ]
 
 QUAD_COEFFS: dict[str, tuple[float, ...]] = {
@@ -99,6 +99,16 @@ DATASETS: dict[str, dict] = {
         "indirect": {"apod": {"off": 0.5, "end": 0.98, "pow": 2.0}, "p0": -90.0, "p1": 0.0},
         "how": "2D L1/L2 search of F2 p0/p1 and F1 p0; F1 quadrature: conjugated procpar "
                "f1coef (pass 'quad' as read_2d(indirect_quad=...)); checked on known shifts",
+    },
+    # MALT1 1H-15N HSQC (900 MHz, MRAi_2D repository, MIT): a *processed* NMRPipe spectrum.
+    # F1 is brought back to the time domain by read_pipe_ft2 and re-processed with the
+    # file's own F1 settings (no "indirect" entry: they come from the header), so the
+    # reference carries the original F1 sine-bell apodisation. F2 keeps the amide region.
+    "mrai_malt1_hsqc": {
+        "file": "malt1_hsqc.ft2",
+        "direct": {"region_ppm": (10.5, 6.0)},
+        "how": "processed by the data authors (NMRPipe); F1 undone exactly by read_pipe_ft2, "
+               "F2 amide region 10.5..6.0 ppm",
     },
 }
 
@@ -366,6 +376,64 @@ def read_pipe_ft1(path: str | os.PathLike) -> Dataset2D:
     return Dataset2D(traces, ppm, dic, str(path), {"format": "pipe-ft1"})
 
 
+def read_pipe_ft2(path: str | os.PathLike, *, region_ppm: tuple | None = None) -> Dataset2D:
+    """A processed NMRPipe 2D spectrum (.ft2: F1 SP, ZF, FT, PS p0, DI) with F1 back in time.
+
+    The real F1 spectrum ``R`` of a signal zero-filled to at least twice its length fixes
+    the causal time signal (the Hilbert transform gives the imaginary part): the inverse
+    of NMRPipe's FT of ``R`` is ``(x + mirror(conj x)) / 2`` with the mirror in the
+    zero-filled half. So: inverse FT, keep the first FDF1TDSIZE complex points (x 2 after
+    point 0), undo the phase FDF1P0, the sine bell FDF1APODQ1..3 over FDF1APOD points (> 0
+    at every point for ``off > 0`` and ``end < 1``, so the division is exact) and the
+    first-point factor FDF1C1 + 1. Im of the phased first point does not enter ``R`` and
+    is set to 0. Only an F1 SP window with p1 = 0 can be undone (ValueError otherwise).
+    ``region_ppm`` (high, low) keeps an F2 region. ``meta["indirect"]`` holds the
+    :func:`process_indirect` keywords that rebuild the file's spectrum (float32 precision):
+    a reference made that way carries the original F1 apodisation.
+    """
+    import nmrglue as ng
+    import nmrglue.process.pipe_proc as pp
+
+    path = Path(path)
+    dic, data = _read_pipe_checked(path)
+    if dic["FDF1FTFLAG"] != 1 or dic["FDF2FTFLAG"] != 1 or dic["FDTRANSPOSED"] != 0:
+        raise ValueError(f"{path}: expected a 2D spectrum with both dimensions transformed")
+    if dic["FDF1QUADFLAG"] != 1 or np.iscomplexobj(data):
+        raise ValueError(f"{path}: expected real F1 data (imaginaries deleted)")
+    if int(dic["FDF1APODCODE"]) != 1 or float(dic["FDF1P1"]) != 0.0:
+        raise ValueError(f"{path}: only an F1 SP window and a zero F1 p1 can be undone "
+                         f"(window code {dic['FDF1APODCODE']:g}, p1 {dic['FDF1P1']:g})")
+    n, size = int(dic["FDF1TDSIZE"]), int(dic["FDF1FTSIZE"])
+    off, end, power = (float(dic[f"FDF1APODQ{i}"]) for i in (1, 2, 3))
+    if data.shape[0] != size or size < 2 * n or int(dic["FDF1APOD"]) != n \
+            or not 0 < off < end < 1:
+        raise ValueError(f"{path}: F1 has {data.shape[0]} points, FT size {size}, {n} time "
+                         f"points, window over {dic['FDF1APOD']:g} from {off:g} to {end:g}: "
+                         "need FT size >= 2 n and a window > 0 over all n points")
+    c, p0 = float(dic["FDF1C1"]) + 1.0, float(dic["FDF1P0"])
+    if region_ppm is not None:
+        uc = ng.pipe.make_uc(dic, data, dim=1)
+        hi, lo = sorted(region_ppm, reverse=True)
+        i1, i2 = sorted((uc(hi, "ppm"), uc(lo, "ppm")))
+        dic, data = pp.ext(dic, data, x1=i1 + 1, xn=i2 + 1)
+    ppm = ng.pipe.make_uc(dic, data, dim=1).ppm_scale()
+    half = np.fft.fft(np.fft.ifftshift(data.astype(np.float64).T, axes=-1), axis=-1) / size
+    x = 2.0 * half[:, :n]
+    x[:, 0] = half[:, 0].real
+    k = np.arange(n)
+    window = np.sin(np.pi * off + np.pi * (end - off) * k / max(n - 1, 1)) ** power
+    window[0] *= c
+    traces = (x * np.exp(-1j * np.deg2rad(p0)) / window).astype(np.complex64)
+    out = copy.deepcopy(dic)
+    out.update(FDF1FTFLAG=0.0, FDF1QUADFLAG=0.0, FDQUADFLAG=0.0, FDF1APODCODE=0.0,
+               FDF1P0=0.0, FDF1C1=0.0, FDF1ZF=0.0, FDF1FTSIZE=0.0, FDSPECNUM=float(n),
+               FDF1TDSIZE=float(n), FDF1APOD=float(n), FDF1CENTER=float(n // 2 + 1))
+    process = {"apod": {"off": off, "end": end, "pow": power}, "c": c, "p0": p0, "p1": 0.0,
+               "size": size}
+    return Dataset2D(traces, np.asarray(ppm), out, str(path),
+                     {"format": "pipe-ft2", "indirect": process})
+
+
 def read_2d(
     path: str | os.PathLike,
     *,
@@ -379,7 +447,9 @@ def read_2d(
     ``zf`` (zero-fill factor, default 2 then next power of two), ``p0``/``p1`` (degrees),
     ``region_ppm`` (high, low) to extract. ``indirect_quad``: "states",
     "states-tppi", "echo-antiecho" or 8 f1coef numbers (default: the file's f1coef /
-    FnMODE / AQSIGN, else States). An NMRPipe file already F2-processed is returned as is.
+    FnMODE / AQSIGN, else States). An NMRPipe file already F2-processed is returned as is;
+    a fully processed one (.ft2) goes through :func:`read_pipe_ft2` (``direct`` may then
+    hold only ``region_ppm``).
     """
     import nmrglue as ng
     import nmrglue.process.pipe_proc as pp
@@ -388,6 +458,12 @@ def read_2d(
     kind = _detect(path)
     if kind == "pipe":
         dic, data = _read_pipe_checked(path)
+        if dic["FDF2FTFLAG"] == 1 and dic["FDF1FTFLAG"] == 1:
+            extra = sorted(set(direct or {}) - {"region_ppm"})
+            if extra:
+                raise ValueError(f"{path} is a processed 2D spectrum: only region_ppm applies, "
+                                 f"not {extra}")
+            return read_pipe_ft2(path, region_ppm=(direct or {}).get("region_ppm"))
         if dic["FDF2FTFLAG"] == 1:
             return read_pipe_ft1(path)
         meta = {"format": "pipe"}
@@ -540,7 +616,8 @@ def read_known(path: str | os.PathLike, key: str | None = None) -> tuple[Dataset
     """Read a data set listed in :data:`DATASETS` with its settings.
 
     Returns the dataset and the keyword arguments of :func:`process_indirect` for it
-    (the table's F1 settings, zero-filled to ``size = 2 ** ceil(log2(2 n_indirect))``).
+    (the table's F1 settings, zero-filled to ``size = 2 ** ceil(log2(2 n_indirect))``;
+    for a processed .ft2 spectrum the file's own F1 settings, see :func:`read_pipe_ft2`).
     ``key`` defaults to the name of the folder holding ``path``.
     """
     key = key or Path(path).parent.name
@@ -548,5 +625,7 @@ def read_known(path: str | os.PathLike, key: str | None = None) -> tuple[Dataset
         raise ValueError(f"no processing settings for {key!r}; known: {sorted(DATASETS)}")
     cfg = DATASETS[key]
     ds = read_2d(path, direct=cfg["direct"], indirect_quad=cfg.get("quad"))
+    if "indirect" in ds.meta:
+        return ds, dict(ds.meta["indirect"])
     size = int(2 ** np.ceil(np.log2(2 * ds.n_indirect)))
     return ds, dict(cfg["indirect"], size=size)

@@ -129,8 +129,8 @@ def reconstruct(fid, mask, method: str = "lr", *, batch_size: int | None = None,
 
     ``options`` go to the method (e.g. ``device="cuda"``, ``max_iter``, ``lam`` for "lr";
     ``iterations``, ``virtual_echo`` for "ist"). ``batch_size`` splits the columns into
-    chunks (bounds memory; "lr" scales every chunk by the global maximum so the result
-    does not depend on the chunking).
+    chunks (bounds memory; every method treats traces independently -- "lr" normalises
+    each trace by its own maximum -- so the result does not depend on the chunking).
 
     Raises ValueError for an unknown method, inputs that fail :func:`check_traces` (not
     complex, NaN/Inf, a non-boolean or all-False mask, wrong shapes), ``max_iter`` /
@@ -147,8 +147,6 @@ def reconstruct(fid, mask, method: str = "lr", *, batch_size: int | None = None,
     check_traces(y, m)
     if method == "lr":
         _check_lr_memory(y, batch_size, options)
-    if method == "lr" and batch_size:
-        options.setdefault("scale", float(y.abs().max()) or 1.0)
     if batch_size and batch_size < y.shape[0]:
         parts = []
         for start in range(0, y.shape[0], batch_size):
@@ -227,8 +225,8 @@ def retrospective_r2(
     ``traces`` (n_direct, n) fully sampled indirect time domain; ``reference`` the real
     spectrum ``process_indirect(traces, **process)`` (n_direct, size). Peaks are picked on
     it once (``threshold_sigma``). Only the direct-dimension columns that hold peaks are
-    reconstructed -- every method treats columns independently and LR gets the global
-    scale, so this equals reconstructing the whole spectrum; ``max_columns`` > 0 keeps the
+    reconstructed -- every method treats columns independently (LR normalises each trace
+    by itself), so this equals reconstructing the whole spectrum; ``max_columns`` > 0 keeps the
     columns of the strongest peaks only (fewer peaks, faster). ``methods`` maps a name to
     ``(method, options)``; ``"zero-filled"`` (no reconstruction) is always included.
     Schedule k at density index i uses seed ``rng(seed, i, k)``. Results are written to
@@ -260,7 +258,6 @@ def retrospective_r2(
     local = np.stack([np.searchsorted(columns, peaks[:, 0]), peaks[:, 1]], axis=1)
     sub = np.asarray(traces)[columns]
     ref_sub = reference[columns]
-    scale = float(np.abs(traces).max()) or 1.0
     n = sub.shape[1]
     names = ["zero-filled", *methods]
     fingerprint = _fingerprint(ref_sub, sub, peaks, seed, methods, process)
@@ -289,7 +286,6 @@ def retrospective_r2(
                 rec = fid
             else:
                 method, opts = methods[name]
-                opts = dict(opts, scale=scale) if method == "lr" else dict(opts)
                 rec = reconstruct(fid, mask, method, **opts)
             out = peak_intensity_r2(ref_sub, process_indirect(rec, **process), peaks=local)
             state["results"][name].setdefault(key, []).append(out["r2"])
