@@ -71,6 +71,7 @@ data/$(1)/tocsy/.made: nmrlib/dataset.py nmrlib/aminoacids.py nmrlib/spin.py nmr
 build/$(1)/notebooks/$(TRAIN)-%.ipynb: notebooks/$(TRAIN).py notebooks/profiles.yml $$(PKG) $$(STAMP) | data/$(1)/tocsy/.made
 	$$(PY) -m nmrlib notebook --profile $(1) --output $$@ $$(call config_params,$$*) $$<
 build/$(1)/notebooks/04_classification_results.ipynb: $$(CONFIGS:%=build/$(1)/notebooks/$(TRAIN)-%.ipynb)
+build/$(1)/notebooks/10_learning_curve.ipynb: | data/$(1)/tocsy/.made
 endef
 $(foreach p,$(PROFILES),$(eval $(call train_rule,$(p))))
 

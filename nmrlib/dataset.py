@@ -56,7 +56,7 @@ DEFAULTS = dict(seed=0, context="protein", **ACQUISITION, snr=None, amp_tol=1e-7
                 selection=DEFAULT_SELECTION, n_per_class=1000, chunk_size=50, batch=8)
 PROFILES: dict[str, dict] = {
     "smoke": dict(n_per_class=10, n1=32, n2=32, chunk_size=5, batch=5),
-    "quick": dict(n_per_class=100, n1=128, n2=128, chunk_size=25),
+    "quick": dict(n_per_class=300, n1=16, n2=64, chunk_size=50),
     "paper": dict(n_per_class=1000, n1=256, n2=256, chunk_size=50),
 }
 

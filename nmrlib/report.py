@@ -36,6 +36,7 @@ import numpy as np
 
 from nmrlib import papers
 from nmrlib.classification_tables import load_results
+from nmrlib.dataset import PROFILES as DATASET_PROFILES
 from nmrlib.notebooks import PROFILES, load_profiles, notebook_sources
 from nmrlib.repro import environment_report, project_root
 
@@ -603,6 +604,9 @@ def build_report(profile: str, root: Path | None = None, out: Path | None = None
         f"<tr><td>{html.escape(stem)}</td><td><code>{html.escape(json.dumps(by[profile]))}"
         "</code></td></tr>"
         for stem, by in load_profiles(root).items() if (by or {}).get(profile))
+    settings += (f"<tr><td>TOCSY data set (<code>nmrlib.dataset.PROFILES</code>)</td><td><code>"
+                 f"{html.escape(json.dumps(DATASET_PROFILES[profile]))}</code></td></tr>"
+                 if profile in DATASET_PROFILES else "")
     figure_html = "".join(
         f'<figure><a href="figures/{quote(p.name)}"><img src="figures/{quote(p.name)}" '
         f'alt="{html.escape(p.stem)}"></a><figcaption>{html.escape(p.name)}</figcaption>'

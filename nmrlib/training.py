@@ -20,6 +20,12 @@ runs in float32), CPU otherwise. One JSON per configuration,
 ``<results_dir>/classification/<name>.json``, holds every seed's run, the summary over
 seeds, parameter counts, timings and the environment report.
 
+Learning-rate schedule: ``lr_schedule="constant"`` is the paper's (Adam at ``lr``
+throughout); ``"onecycle"`` (our choice for the short CPU runs of the quick profile) is
+torch's ``OneCycleLR`` over all optimiser steps: a linear warm-up over the first 10 % of
+the steps from ``lr / 25`` to ``lr``, then a cosine decay to ``lr / 25e4`` (Smith &
+Topin, arXiv 1708.07120). It is stepped per batch and checkpointed with the optimiser.
+
 Reduced profiles: ``crop=(n1, n2)`` keeps the first n1 t1 increments and n2 t2 points
 of every spectrum, which is exactly the experiment acquired with fewer points at the
 same sweep width (coarser resolution); ``max_per_class`` / ``max_val_per_class`` cap
@@ -42,6 +48,7 @@ import numpy as np
 from nmrlib.repro import environment_report, rng, write_json
 
 TABLE_I_ENCODERS = ("fbank", "conv1d")
+LR_SCHEDULES = ("constant", "onecycle")
 TABLE_I_EMBEDDINGS = ("xvector", "ecapa_s", "ecapa_l", "deep_picker")
 PRETRAINED_MODES = ("none", "frozen", "trainable")
 
@@ -287,10 +294,23 @@ def predict(model, split: PreparedSplit, batch_size: int, device: str, amp: bool
     return np.concatenate(preds) if preds else np.zeros(0, dtype=np.int64)
 
 
+def make_scheduler(optimiser, schedule: str, lr: float, total_steps: int):
+    """The per-step learning-rate scheduler of ``schedule`` (module docstring)."""
+    import torch
+
+    if schedule == "constant":
+        return torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 1.0)
+    if schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(
+            optimiser, max_lr=lr, total_steps=max(1, total_steps), pct_start=0.1,
+            anneal_strategy="cos", cycle_momentum=False)
+    raise ValueError(f"unknown lr_schedule {schedule!r}; choose one of {LR_SCHEDULES}")
+
+
 def train_one_seed(config: Configuration, splits: dict, *, seed: int, epochs: int,
                    batch_size: int, lr: float, device: str, amp: bool, checkpoint: Path,
                    fingerprint: dict, pretrained=None, progress: bool = True,
-                   workers: int = 0) -> dict:
+                   workers: int = 0, lr_schedule: str = "constant") -> dict:
     """Train ``config`` with ``seed`` (resuming from ``checkpoint``); return the run record."""
     import torch
     from tqdm.auto import tqdm
@@ -312,6 +332,8 @@ def train_one_seed(config: Configuration, splits: dict, *, seed: int, epochs: in
                              freeze=config.pretrained == "frozen").to(device)
     params = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.Adam(params, lr=lr)
+    steps_per_epoch = -(-len(splits["train"]) // batch_size)
+    scheduler = make_scheduler(optimiser, lr_schedule, lr, epochs * steps_per_epoch)
     scaler = torch.amp.GradScaler("cuda", enabled=amp)
     loss_fn = torch.nn.CrossEntropyLoss()
     history: list[dict] = []
@@ -319,6 +341,7 @@ def train_one_seed(config: Configuration, splits: dict, *, seed: int, epochs: in
     if state is not None:
         model.load_state_dict(state["model"])
         optimiser.load_state_dict(state["optimiser"])
+        scheduler.load_state_dict(state["scheduler"])
         scaler.load_state_dict(state["scaler"])
         history, best = state["history"], state["best"]
         torch.set_rng_state(state["torch_rng"])   # dropout etc. continue as if never stopped
@@ -343,6 +366,7 @@ def train_one_seed(config: Configuration, splits: dict, *, seed: int, epochs: in
             scaler.scale(loss).backward()
             scaler.step(optimiser)
             scaler.update()
+            scheduler.step()
             total_loss += float(loss.detach()) * len(y)
             seen += len(y)
             bar.set_postfix(loss=f"{total_loss / seen:.3f}")
@@ -361,7 +385,8 @@ def train_one_seed(config: Configuration, splits: dict, *, seed: int, epochs: in
                     "state": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
         _atomic_save({"fingerprint": key, "model": model.state_dict(),
                       "optimiser": optimiser.state_dict(), "scaler": scaler.state_dict(),
-                      "history": history, "best": best, "result": None,
+                      "scheduler": scheduler.state_dict(), "history": history, "best": best,
+                      "result": None,
                       "torch_rng": torch.get_rng_state()}, checkpoint)
 
     if best["state"] is not None:
@@ -411,7 +436,7 @@ def run_configuration(config: Configuration | str, data_root: str | Path, *,
                       max_per_class: int | None = None, max_val_per_class: int | None = None,
                       pretrained_source: str | None = None, results_dir="results/quick",
                       checkpoint_dir="build/quick/checkpoints", progress: bool = True,
-                      workers: int | None = None) -> dict:
+                      workers: int | None = None, lr_schedule: str = "constant") -> dict:
     """Train ``config`` per seed, evaluate, write ``<results_dir>/classification/<name>.json``.
 
     A pretrained configuration whose weights cannot be had is recorded with
@@ -427,7 +452,10 @@ def run_configuration(config: Configuration | str, data_root: str | Path, *,
     amp = device.startswith("cuda") if amp is None else bool(amp)
     if workers is None:  # reader processes for splits too large to preload (GPU runs)
         workers = min(8, os.cpu_count() or 1) if device.startswith("cuda") else 0
+    if lr_schedule not in LR_SCHEDULES:
+        raise ValueError(f"unknown lr_schedule {lr_schedule!r}; choose one of {LR_SCHEDULES}")
     settings = {"epochs": int(epochs), "batch_size": int(batch_size), "lr": float(lr),
+                "lr_schedule": lr_schedule,
                 "crop": list(crop) if crop else None, "max_per_class": max_per_class,
                 "max_val_per_class": max_val_per_class, "optimiser": "Adam",
                 "loss": "cross-entropy", "amp": amp, "device": device}
@@ -460,7 +488,8 @@ def run_configuration(config: Configuration | str, data_root: str | Path, *,
         runs.append(train_one_seed(
             config, splits, seed=int(seed), epochs=epochs, batch_size=batch_size, lr=lr,
             device=device, amp=amp, checkpoint=checkpoint, fingerprint=fingerprint,
-            pretrained=pretrained, progress=progress, workers=workers))
+            pretrained=pretrained, progress=progress, workers=workers,
+            lr_schedule=lr_schedule))
     payload.update(
         status="ok", code_version=fingerprint["code"],
         data={"root": str(data_root), "params": data_params,
@@ -473,6 +502,42 @@ def run_configuration(config: Configuration | str, data_root: str | Path, *,
         environment=environment_report())
     write_json(out, payload)
     return payload
+
+
+def learning_curve(config: Configuration | str, data_root: str | Path, sizes, *, steps: int,
+                   batch_size: int, results_dir: str | Path, checkpoint_dir: str | Path,
+                   seeds=(0,), **kwargs) -> list[dict]:
+    """Test accuracy of ``config`` against training spectra per class, at a fixed step budget.
+
+    For every ``n`` in ``sizes`` the first ``n`` training spectra per class are used for
+    ``ceil(steps / ceil(20 n / batch_size))`` epochs (at least ``steps`` optimiser steps),
+    so that only the amount of data changes along the curve; validation, test split and
+    every other setting (``kwargs`` of :func:`run_configuration`) are the same. Runs go to
+    ``<results_dir>/learning_curve/n<k>/classification/<name>.json``. Returns one row per
+    size: ``n_per_class``, ``epochs``, ``steps``, ``accuracy_mean``, ``accuracy_sd``.
+    """
+    config = configuration(config) if isinstance(config, str) else config
+    rows = []
+    for n in sizes:
+        n = int(n)
+        if n < 1 or steps < 1 or batch_size < 1:
+            raise ValueError(f"learning curve needs sizes, steps and batch_size >= 1; got "
+                             f"size {n}, steps {steps}, batch_size {batch_size}")
+        per_epoch = -(-20 * n // batch_size)
+        epochs = -(-steps // per_epoch)
+        out = run_configuration(
+            config, data_root, seeds=seeds, epochs=epochs, batch_size=batch_size,
+            max_per_class=n, results_dir=Path(results_dir) / "learning_curve" / f"n{n:03d}",
+            checkpoint_dir=Path(checkpoint_dir) / "learning_curve" / f"n{n:03d}", **kwargs)
+        if out["data"]["n_train"] != 20 * n:
+            raise ValueError(f"the data set has fewer than {n} training spectra per class "
+                             f"({out['data']['n_train']} in all)")
+        s = out["summary"]
+        rows.append({"n_per_class": n, "epochs": epochs,
+                     "steps": epochs * -(-out["data"]["n_train"] // batch_size),
+                     "accuracy_mean": s["accuracy_mean"], "accuracy_sd": s["accuracy_sd"],
+                     "runs": [r["test"]["accuracy"] for r in out["runs"]]})
+    return rows
 
 
 # ---- command line ----------------------------------------------------------------------------
@@ -491,6 +556,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=20)
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr-schedule", choices=LR_SCHEDULES, default="constant",
+                        help="constant (the paper's) or onecycle (warm-up + cosine decay)")
     parser.add_argument("--device", default="cuda" if _cuda() else "cpu")
     parser.add_argument("--crop", type=int, nargs=2, metavar=("N1", "N2"))
     parser.add_argument("--max-per-class", type=int)
@@ -512,7 +579,7 @@ def main(argv: list[str]) -> int:
         batch_size=args.batch_size, lr=args.lr, device=args.device, crop=args.crop,
         max_per_class=args.max_per_class, max_val_per_class=args.max_val_per_class,
         pretrained_source=args.pretrained_source, results_dir=args.results,
-        checkpoint_dir=args.checkpoints, workers=args.workers)
+        checkpoint_dir=args.checkpoints, workers=args.workers, lr_schedule=args.lr_schedule)
     if result["status"] != "ok":
         print(f"{result['name']}: {result['status']}")
         return 0

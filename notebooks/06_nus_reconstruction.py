@@ -24,8 +24,24 @@
 # region in the figures (GPU box); `quick` = **2 schedules** per level, the columns of the
 # **16 strongest peaks** only, figures on the 48-column window holding most peaks,
 # HDAC on a window too (CPU, minutes); `smoke` = one set, one level, few iterations
-# (seconds; the numbers are a test of the plumbing, not a result). LR always runs at the
-# paper's λ, tolerance and iteration cap except in `smoke`.
+# (seconds; the numbers are a test of the plumbing, not a result).
+#
+# Two LR variants (`nmrlib.nus.lowrank`, whose docstring has the diagnosis):
+# * `lr-admm`: the paper's ADMM at its λ, tolerance and iteration cap (except in `smoke`),
+#   each trace normalised to its own maximum (a documented deviation: with one global
+#   scale the fixed threshold 1/β leaves weak traces unconverged);
+# * `lr`: the project's LR choice, `lr_options` -- by default singular-value thresholding
+#   with a falling threshold and the measured points put back (`algorithm="svt"`) on the
+#   virtual echo (`virtual_echo=True` with each set's F1 phase p0). On crowded real traces
+#   the converged nuclear-norm optimum of the paper's formulation shrinks the unsampled
+#   points and falls below zero filling; this variant does not.
+#
+# MALT1 (`mrai_malt1_hsqc`, 900 MHz 1H-15N HSQC, about 300 peaks) is distributed as a
+# processed NMRPipe spectrum: F1 is brought back to the time domain exactly
+# (`nmrio.read_pipe_ft2`: Hilbert transform, inverse FT, the first 128 complex points, window
+# and phase undone) and re-processed with the file's own F1 settings, so **its reference
+# carries the original F1 sine-bell apodisation** (off 0.48, end 0.95, pow 2), as does every
+# reconstruction of it.
 
 # %% tags=["parameters"]
 profile = "quick"
@@ -34,7 +50,8 @@ results_dir = "results/quick"
 figures_dir = "figures/quick"
 device = "cpu"
 realdata_dir = "../shared/realdata"
-datasets = ["nmrglue_2d_time_complex", "fidnet_methyl_hmqc", "openvnmrj_azithromycin_ghsqcad"]
+datasets = ["nmrglue_2d_time_complex", "fidnet_methyl_hmqc", "openvnmrj_azithromycin_ghsqcad",
+            "mrai_malt1_hsqc"]
 densities = [0.10, 0.15, 0.20, 0.25, 0.30]
 n_schedules = 100
 r2_max_columns = 0
@@ -42,6 +59,7 @@ figure_density = 0.25
 figure_columns = 0
 threshold_sigma = 10.0
 lr_max_iter = 300
+lr_options = {"algorithm": "svt", "virtual_echo": True}
 ist_iterations = 400
 threads = 1
 hdac_dir = "../shared/realdata/fidnet_hdac_nus"
@@ -72,8 +90,17 @@ from nmrlib.nus.schedules import points_for_density
 from nmrlib.repro import environment_report, rng, set_threads, write_json
 
 set_threads(threads)
-METHODS = {"lr": ("lr", {"max_iter": lr_max_iter, "device": device}),
+METHODS = {"lr-admm": ("lr", {"max_iter": lr_max_iter, "device": device}),
+           "lr": ("lr", dict(lr_options, device=device)),
            "ist": ("ist", {"iterations": ist_iterations, "device": device})}
+
+
+def methods_for(process: dict) -> dict:
+    """METHODS with the set's F1 phase given to the virtual echo (it needs the phased trace)."""
+    return {label: (method, dict(opts, p0=process["p0"]) if opts.get("virtual_echo") else opts)
+            for label, (method, opts) in METHODS.items()}
+
+
 if n_schedules < 100 or r2_max_columns or figure_columns or lr_max_iter < 300:
     print(f"profile {profile}: NOT the paper protocol -- {n_schedules} schedule(s) per level "
           f"(paper 100), R² on {'all peak' if not r2_max_columns else r2_max_columns} columns, "
@@ -87,7 +114,9 @@ Path(results_dir).mkdir(parents=True, exist_ok=True)
 # `nmrlib.nmrio.DATASETS` holds one table of per-set defaults (windows, phases, F2 region)
 # with how the phases were found. The reference spectrum is the fully sampled indirect time
 # domain processed the same way as every reconstruction (`nmrio.process_indirect`: first
-# point ×0.5, cos² window, zero fill to 2× the next power of two, FT, phase).
+# point ×0.5, cos² window, zero fill to 2× the next power of two, FT, phase; MALT1: the
+# file's own F1 window, first-point factor, size and phase). A missing file is reported
+# as "not run" and the set is left out.
 
 # %%
 sets = {}
@@ -95,7 +124,7 @@ for name in datasets:
     cfg = nmrio.DATASETS[name]
     path = Path(realdata_dir) / name / cfg["file"]
     if not path.exists():
-        print(f"not run: {path} not found")
+        print(f"not run: {name}: {path} not found")
         continue
     ds, process = nmrio.read_known(path, name)
     ref = nmrio.process_indirect(ds.traces, **process)          # (n_direct, size)
@@ -144,9 +173,7 @@ for si, (name, s) in enumerate(sets.items()):
     fid, mask = apply_schedule(ds.traces[win], sched)
     spectra = {"reference": s["ref"][win],
                "zero-filled": nmrio.process_indirect(fid, **s["process"])}
-    scale = float(np.abs(ds.traces).max())
-    for label, (method, opts) in METHODS.items():
-        opts = dict(opts, scale=scale) if method == "lr" else opts
+    for label, (method, opts) in methods_for(s["process"]).items():
         start = time.perf_counter()
         rec = reconstruct(fid, mask, method, **opts)
         timings[f"{name}/{label}"] = time.perf_counter() - start
@@ -154,7 +181,7 @@ for si, (name, s) in enumerate(sets.items()):
     s["figure"] = spectra
     x_ppm, y_ppm = ds.direct_ppm[win], s["f1_ppm"]
     levels = plotting.contour_levels(s["sigma"], start=10)
-    fig, axes = plt.subplots(1, 4, figsize=(17, 4.4), sharey=True)
+    fig, axes = plt.subplots(1, len(spectra), figsize=(4.25 * len(spectra), 4.4), sharey=True)
     for ax, (label, spec) in zip(axes, spectra.items(), strict=True):
         plotting.contour2d(ax, spec.T, x_ppm, y_ppm, levels)
         ax.set_title(f"{label}" + ("" if label == "reference" else f" ({figure_density:.0%})"))
@@ -212,14 +239,14 @@ for name, s in sets.items():
 #
 # `retrospective_r2` reconstructs only the direct-dimension columns that hold reference
 # peaks (identical to reconstructing the whole spectrum: columns are independent and LR
-# uses the global scale) and resumes from its JSON checkpoint if interrupted.
+# normalises each trace by itself) and resumes from its JSON checkpoint if interrupted.
 
 # %%
 study = {}
 for name, s in sets.items():
     study[name] = retrospective_r2(
         s["ds"].traces, s["ref"], process=s["process"], densities=densities,
-        n_schedules=n_schedules, methods=METHODS, threshold_sigma=threshold_sigma,
+        n_schedules=n_schedules, methods=methods_for(s["process"]), threshold_sigma=threshold_sigma,
         max_columns=r2_max_columns, seed=seed,
         checkpoint=str(Path(results_dir) / f"06_r2_{name}.partial.json"))
 
@@ -249,6 +276,7 @@ if study:
 payload = {"profile": profile, "seed": seed, "threshold_sigma": threshold_sigma,
            "densities": densities, "n_schedules": n_schedules,
            "r2_max_columns": r2_max_columns, "lr_max_iter": lr_max_iter,
+           "lr_options": lr_options,
            "ist_iterations": ist_iterations, "processing": {
                name: {"direct": nmrio.DATASETS[name]["direct"], "indirect": s["process"]}
                for name, s in sets.items()},
@@ -283,13 +311,13 @@ else:
     hd_ppm = nmrio.indirect_ppm(hd.with_traces(fid), size)
     f1 = {"size": size, "p0": hdac_p0, "p1": hdac_p1}
     hd_spec = {"zero-filled": nmrio.process_indirect(fid[cols], **f1)}
-    for label, (method, opts) in METHODS.items():
+    for label, (method, opts) in methods_for(f1).items():
         start = time.perf_counter()
         hd_spec[label] = nmrio.process_indirect(reconstruct(fid[cols], mask, method, **opts),
                                                 **f1)
         timings[f"hdac/{label}"] = time.perf_counter() - start
     base = 0.04 * float(np.abs(hd_spec["lr"]).max())
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.4), sharey=True)
+    fig, axes = plt.subplots(1, len(hd_spec), figsize=(5 * len(hd_spec), 4.4), sharey=True)
     for ax, (label, spec) in zip(axes, hd_spec.items(), strict=True):
         plotting.contour2d(ax, spec.T, hd.direct_ppm[cols], hd_ppm,
                            plotting.contour_levels(base, start=1))

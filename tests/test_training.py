@@ -136,6 +136,72 @@ def test_resume_after_interruption_gives_the_same_result(fake_dataset, tmp_path,
     assert len(list((tmp_path / "cut/ckpt/conv1d-deep_picker").glob("seed0-*.pt"))) == 2
 
 
+def test_onecycle_schedule_warms_up_then_decays():
+    params = [torch.nn.Parameter(torch.zeros(1))]
+    optimiser = torch.optim.Adam(params, lr=1e-3)
+    scheduler = training.make_scheduler(optimiser, "onecycle", 1e-3, 100)
+    lrs = []
+    for _ in range(100):
+        lrs.append(optimiser.param_groups[0]["lr"])
+        optimiser.step()
+        scheduler.step()
+    assert lrs[0] == pytest.approx(1e-3 / 25)
+    assert int(np.argmax(lrs)) in (9, 10) and max(lrs) == pytest.approx(1e-3, rel=1e-3)
+    assert lrs[-1] < 1e-5 and np.all(np.diff(lrs[11:]) < 0)
+    constant = training.make_scheduler(torch.optim.Adam(params, lr=1e-3), "constant", 1e-3, 9)
+    assert constant.get_last_lr() == [1e-3]
+    with pytest.raises(ValueError, match="lr_schedule"):
+        training.make_scheduler(optimiser, "cosine", 1e-3, 10)
+    with pytest.raises(ValueError, match="lr_schedule"):
+        run_configuration("conv1d-deep_picker", "nowhere", lr_schedule="step")
+
+
+def test_onecycle_run_resumes_exactly(fake_dataset, tmp_path, monkeypatch):
+    kw = dict(max_per_class=3, lr_schedule="onecycle")
+    reference = _run(fake_dataset, tmp_path / "ref", **kw)
+    assert reference["settings"]["lr_schedule"] == "onecycle"
+    real_predict = training.predict
+    calls = {"n": 0}
+
+    def interrupt_in_epoch_two(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real_predict(*args, **kwargs)
+
+    monkeypatch.setattr(training, "predict", interrupt_in_epoch_two)
+    with pytest.raises(KeyboardInterrupt):
+        _run(fake_dataset, tmp_path / "cut", **kw)
+    monkeypatch.setattr(training, "predict", real_predict)
+    resumed = _run(fake_dataset, tmp_path / "cut", **kw)["runs"][0]
+    assert _strip(resumed) == _strip(reference["runs"][0])
+
+    def losses(run):
+        return [h["train_loss"] for h in run["history"]]
+
+    assert losses(resumed) == losses(reference["runs"][0])
+    constant = _run(fake_dataset, tmp_path / "const", max_per_class=3)["runs"][0]
+    assert losses(constant) != losses(reference["runs"][0])     # the schedule is applied
+
+
+def test_learning_curve_fixes_the_step_budget(fake_dataset, tmp_path):
+    kw = dict(device="cpu", progress=False, results_dir=tmp_path / "r",
+              checkpoint_dir=tmp_path / "c")
+    rows = training.learning_curve("conv1d-deep_picker", fake_dataset, [2, 5], steps=9,
+                                   batch_size=10, **kw)
+    assert [r["n_per_class"] for r in rows] == [2, 5]
+    assert [r["epochs"] for r in rows] == [3, 1] and [r["steps"] for r in rows] == [12, 10]
+    assert all(0 <= r["accuracy_mean"] <= 1 and len(r["runs"]) == 1 for r in rows)
+    stored = tmp_path / "r/learning_curve/n005/classification/conv1d-deep_picker.json"
+    assert json.loads(stored.read_text())["data"]["n_train"] == 100
+    with pytest.raises(ValueError, match="fewer than 9 training spectra per class"):
+        training.learning_curve("conv1d-deep_picker", fake_dataset, [9], steps=1,
+                                batch_size=10, **kw)
+    with pytest.raises(ValueError, match="sizes, steps and batch_size"):
+        training.learning_curve("conv1d-deep_picker", fake_dataset, [0], steps=1,
+                                batch_size=10, **kw)
+
+
 def test_pretrained_unavailable_is_recorded_not_substituted(fake_dataset, tmp_path):
     result = run_configuration("conv1d-ecapa_l-pretrained_frozen", fake_dataset,
                                pretrained_source=str(tmp_path / "no-such-folder"),
