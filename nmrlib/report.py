@@ -36,7 +36,6 @@ import numpy as np
 
 from nmrlib import papers
 from nmrlib.classification_tables import load_results
-from nmrlib.dataset import PROFILES as DATASET_PROFILES
 from nmrlib.notebooks import PROFILES, load_profiles, notebook_sources
 from nmrlib.repro import environment_report, project_root
 
@@ -574,6 +573,8 @@ def build_report(profile: str, root: Path | None = None, out: Path | None = None
     ``out`` is replaced; a folder that exists, is not empty and holds no ``index.html`` is
     refused (ValueError) rather than deleted.
     """
+    from nmrlib.dataset import PROFILES as DATASET_PROFILES  # imports torch: only when building
+
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; choose one of {PROFILES}")
     root = Path(root or project_root())

@@ -294,17 +294,22 @@ def predict(model, split: PreparedSplit, batch_size: int, device: str, amp: bool
     return np.concatenate(preds) if preds else np.zeros(0, dtype=np.int64)
 
 
+def _check_lr_schedule(schedule: str) -> None:
+    if schedule not in LR_SCHEDULES:
+        raise ValueError(f"unknown lr_schedule {schedule!r}; choose one of {LR_SCHEDULES}")
+
+
 def make_scheduler(optimiser, schedule: str, lr: float, total_steps: int):
     """The per-step learning-rate scheduler of ``schedule`` (module docstring)."""
     import torch
 
+    _check_lr_schedule(schedule)
     if schedule == "constant":
         return torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 1.0)
     if schedule == "onecycle":
         return torch.optim.lr_scheduler.OneCycleLR(
             optimiser, max_lr=lr, total_steps=max(1, total_steps), pct_start=0.1,
             anneal_strategy="cos", cycle_momentum=False)
-    raise ValueError(f"unknown lr_schedule {schedule!r}; choose one of {LR_SCHEDULES}")
 
 
 def train_one_seed(config: Configuration, splits: dict, *, seed: int, epochs: int,
@@ -452,8 +457,7 @@ def run_configuration(config: Configuration | str, data_root: str | Path, *,
     amp = device.startswith("cuda") if amp is None else bool(amp)
     if workers is None:  # reader processes for splits too large to preload (GPU runs)
         workers = min(8, os.cpu_count() or 1) if device.startswith("cuda") else 0
-    if lr_schedule not in LR_SCHEDULES:
-        raise ValueError(f"unknown lr_schedule {lr_schedule!r}; choose one of {LR_SCHEDULES}")
+    _check_lr_schedule(lr_schedule)      # before any data is read
     settings = {"epochs": int(epochs), "batch_size": int(batch_size), "lr": float(lr),
                 "lr_schedule": lr_schedule,
                 "crop": list(crop) if crop else None, "max_per_class": max_per_class,
@@ -516,25 +520,26 @@ def learning_curve(config: Configuration | str, data_root: str | Path, sizes, *,
     ``<results_dir>/learning_curve/n<k>/classification/<name>.json``. Returns one row per
     size: ``n_per_class``, ``epochs``, ``steps``, ``accuracy_mean``, ``accuracy_sd``.
     """
+    from nmrlib.aminoacids import RESIDUES
+
     config = configuration(config) if isinstance(config, str) else config
+    sizes = [int(n) for n in sizes]
+    if min(sizes, default=0) < 1 or steps < 1 or batch_size < 1:
+        raise ValueError(f"learning curve needs sizes, steps and batch_size >= 1; got "
+                         f"sizes {sizes}, steps {steps}, batch_size {batch_size}")
     rows = []
     for n in sizes:
-        n = int(n)
-        if n < 1 or steps < 1 or batch_size < 1:
-            raise ValueError(f"learning curve needs sizes, steps and batch_size >= 1; got "
-                             f"size {n}, steps {steps}, batch_size {batch_size}")
-        per_epoch = -(-20 * n // batch_size)
+        per_epoch = -(-len(RESIDUES) * n // batch_size)
         epochs = -(-steps // per_epoch)
         out = run_configuration(
             config, data_root, seeds=seeds, epochs=epochs, batch_size=batch_size,
             max_per_class=n, results_dir=Path(results_dir) / "learning_curve" / f"n{n:03d}",
             checkpoint_dir=Path(checkpoint_dir) / "learning_curve" / f"n{n:03d}", **kwargs)
-        if out["data"]["n_train"] != 20 * n:
+        if out["data"]["n_train"] != len(RESIDUES) * n:
             raise ValueError(f"the data set has fewer than {n} training spectra per class "
                              f"({out['data']['n_train']} in all)")
         s = out["summary"]
-        rows.append({"n_per_class": n, "epochs": epochs,
-                     "steps": epochs * -(-out["data"]["n_train"] // batch_size),
+        rows.append({"n_per_class": n, "epochs": epochs, "steps": epochs * per_epoch,
                      "accuracy_mean": s["accuracy_mean"], "accuracy_sd": s["accuracy_sd"],
                      "runs": [r["test"]["accuracy"] for r in out["runs"]]})
     return rows

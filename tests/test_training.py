@@ -112,8 +112,8 @@ def test_train_writes_json_and_is_seeded(fake_dataset, tmp_path):
     assert _strip(again["runs"][0]) == _strip(result["runs"][0])
 
 
-def test_resume_after_interruption_gives_the_same_result(fake_dataset, tmp_path, monkeypatch):
-    reference = _run(fake_dataset, tmp_path / "ref", max_per_class=3)["runs"][0]
+def _interrupted_then_resumed(root, path, monkeypatch, **kw):
+    """Run into ``path``, interrupted (KeyboardInterrupt) in epoch 2, then resumed: its run."""
     calls = {"n": 0}
     real_predict = training.predict
 
@@ -125,9 +125,15 @@ def test_resume_after_interruption_gives_the_same_result(fake_dataset, tmp_path,
 
     monkeypatch.setattr(training, "predict", interrupt_in_epoch_two)
     with pytest.raises(KeyboardInterrupt):
-        _run(fake_dataset, tmp_path / "cut", max_per_class=3)
+        _run(root, path, **kw)
     monkeypatch.setattr(training, "predict", real_predict)
-    resumed = _run(fake_dataset, tmp_path / "cut", max_per_class=3)["runs"][0]
+    return _run(root, path, **kw)["runs"][0]
+
+
+def test_resume_after_interruption_gives_the_same_result(fake_dataset, tmp_path, monkeypatch):
+    reference = _run(fake_dataset, tmp_path / "ref", max_per_class=3)["runs"][0]
+    resumed = _interrupted_then_resumed(fake_dataset, tmp_path / "cut", monkeypatch,
+                                        max_per_class=3)
     assert _strip(resumed) == _strip(reference)
     # a finished run is not repeated, and other settings are refused
     assert _strip(_run(fake_dataset, tmp_path / "cut", max_per_class=3)["runs"][0]) == \
@@ -160,20 +166,7 @@ def test_onecycle_run_resumes_exactly(fake_dataset, tmp_path, monkeypatch):
     kw = dict(max_per_class=3, lr_schedule="onecycle")
     reference = _run(fake_dataset, tmp_path / "ref", **kw)
     assert reference["settings"]["lr_schedule"] == "onecycle"
-    real_predict = training.predict
-    calls = {"n": 0}
-
-    def interrupt_in_epoch_two(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        return real_predict(*args, **kwargs)
-
-    monkeypatch.setattr(training, "predict", interrupt_in_epoch_two)
-    with pytest.raises(KeyboardInterrupt):
-        _run(fake_dataset, tmp_path / "cut", **kw)
-    monkeypatch.setattr(training, "predict", real_predict)
-    resumed = _run(fake_dataset, tmp_path / "cut", **kw)["runs"][0]
+    resumed = _interrupted_then_resumed(fake_dataset, tmp_path / "cut", monkeypatch, **kw)
     assert _strip(resumed) == _strip(reference["runs"][0])
 
     def losses(run):

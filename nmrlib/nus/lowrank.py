@@ -221,21 +221,27 @@ def _steps(count: int, progress: bool, desc: str):
     return tqdm(range(count), desc=desc, leave=False)
 
 
+def _anti_diagonal_counts(y: torch.Tensor, rows: int) -> torch.Tensor:
+    """``H* H`` of the traces ``y (B, N)``: how many Hankel entries hold each point, (1, N)."""
+    cols = y.shape[-1] - rows + 1
+    return hankel_adjoint(torch.ones((1, rows, cols), dtype=y.real.dtype, device=y.device))
+
+
+def _svt_step(svt, a: torch.Tensor, thresh, first: bool) -> torch.Tensor:
+    """SVT of ``a`` by the warm-started subspace ``svt`` (3 power steps at first) or exactly."""
+    return svt(a, thresh, power_steps=3 if first else 1) if svt else _svt_full(a, thresh)[0]
+
+
 def _admm(y, m, rows, *, lam, beta, tau, max_iter, tol, svt, progress):
     """The paper's ADMM on normalised traces ``y (B, N)``; converged traces leave early."""
-    mf = m.to(y.real.dtype)
-    n = y.shape[-1]
-    weight = hankel_adjoint(torch.ones((1, rows, n - rows + 1), dtype=y.real.dtype,
-                                       device=y.device))
-    denom = lam * mf + beta * weight
+    denom = lam * m.to(y.real.dtype) + beta * _anti_diagonal_counts(y, rows)
     x = y.clone()
     dual = torch.zeros_like(hankel(x, rows))
     thresh = 1.0 / beta
     active = torch.arange(y.shape[0], device=y.device)
     result = torch.empty_like(y)
     for it in _steps(max_iter, progress, "LR (ADMM)"):
-        a = hankel(x, rows) + dual / beta
-        z = svt(a, thresh, power_steps=3 if it == 0 else 1) if svt else _svt_full(a, thresh)[0]
+        z = _svt_step(svt, hankel(x, rows) + dual / beta, thresh, it == 0)
         x_new = (lam * y + beta * hankel_adjoint(z - dual / beta)) / denom
         dual = dual + tau * beta * (hankel(x_new, rows) - z)
         change = torch.linalg.vector_norm(x_new - x, dim=-1)
@@ -255,17 +261,14 @@ def _admm(y, m, rows, *, lam, beta, tau, max_iter, tol, svt, progress):
 
 def _continuation(y, m, rows, *, iterations, i_mult, final, svt, echo, progress):
     """SVT with a threshold falling from ``i_mult`` to ``final`` x sigma_1, data put back."""
-    n = y.shape[-1]
-    weight = hankel_adjoint(torch.ones((1, rows, n - rows + 1), dtype=y.real.dtype,
-                                       device=y.device))
+    weight = _anti_diagonal_counts(y, rows)
     sigma1 = torch.linalg.matrix_norm(hankel(y, rows).to(torch.complex128), ord=2)
     sigma1 = sigma1.to(y.real.dtype).unsqueeze(-1)                  # (B, 1)
     x = y.clone()
     for it in _steps(iterations, progress, "LR (SVT)"):
         frac = 1.0 - it / max(iterations - 1, 1)
         thresh = (final + (i_mult - final) * frac) * sigma1
-        a = hankel(x, rows)
-        z = svt(a, thresh, power_steps=3 if it == 0 else 1) if svt else _svt_full(a, thresh)[0]
+        z = _svt_step(svt, hankel(x, rows), thresh, it == 0)
         fill = hankel_adjoint(z) / weight
         if echo:                                   # keep the echo exactly Hermitian
             fill = 0.5 * (fill + fill.flip(-1).conj())
