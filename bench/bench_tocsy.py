@@ -1,9 +1,14 @@
 """Benchmark: TOCSY spectra per second for the paper mix (all 20 residues, 2 x n x n), per mode.
 
-    .venv/bin/python bench/bench_tocsy.py [--modes lock,in-phase] [--n 20] [--batch 8]
+    .venv/bin/python bench/bench_tocsy.py [--modes lock/single,lock/double,in-phase] [--n 20]
+        [--batch 8]
         [--size 256] [--threads 1] [--workers 2] [--e2e-n 10] [--e2e-chunk N]
 
-1. In this process with ``--threads`` threads, for every mixing model in ``--modes``:
+A mode is ``selection[/precision]`` (``nmrlib.spin``: "lock/single" is the data sets' default,
+the float32 lock propagation; "lock/double" the exact float64 one; precision defaults to
+double).
+
+1. In this process with ``--threads`` threads, for every mode in ``--modes``:
    spectra/s per residue and overall (equal numbers per residue, total spectra over total
    time, complex64 output as the data set stores it), by the wall clock and by this
    process's CPU time (the CPU figure is what an idle core would give when the machine is
@@ -31,7 +36,13 @@ import time
 import numpy as np
 
 
-def run(code: str, n: int, batch: int, size: int, device: str, selection: str,
+def split_mode(mode: str) -> dict:
+    """``selection[/precision]`` -> keyword arguments of ``SpinNetwork.fid``."""
+    selection, _, precision = mode.partition("/")
+    return dict(selection=selection, precision=precision or "double")
+
+
+def run(code: str, n: int, batch: int, size: int, device: str, mode: str,
         seed: int = 0) -> tuple[float, float]:
     """(wall s, CPU s) to simulate ``n`` spectra of residue ``code`` in batches of ``batch``."""
     import torch
@@ -44,17 +55,18 @@ def run(code: str, n: int, batch: int, size: int, device: str, selection: str,
     acq = dict(aa.ACQUISITION, n1=size, n2=size)
     label = system.label
     shifts = np.stack([system.sample(rng(seed, label, i)) for i in range(n)])
-    net.fid(shifts[:1], **dict(acq, n1=2, n2=2), selection=selection)  # J-only caches
+    net.fid(shifts[:1], **dict(acq, n1=2, n2=2), **split_mode(mode))  # J-only caches
     start, cpu = time.perf_counter(), time.process_time()
     for lo in range(0, n, batch):
-        data = net.fid(shifts[lo:lo + batch], **acq, device=device, selection=selection)
+        data = net.fid(shifts[lo:lo + batch], **acq, device=device, **split_mode(mode))
         data.to(torch.complex64).cpu().numpy()
     return time.perf_counter() - start, time.process_time() - cpu
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--modes", default="lock,in-phase", help="comma-separated selections")
+    parser.add_argument("--modes", default="lock/single,lock/double,in-phase",
+                        help="comma-separated selection[/precision]")
     parser.add_argument("--n", type=int, default=20, help="spectra per residue")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--size", type=int, default=256, help="n1 = n2")
@@ -109,8 +121,7 @@ def main() -> None:
             start = time.perf_counter()
             simulate_dataset(tmp, profile="paper", n_per_class=max(10, args.e2e_n),
                              chunk_size=args.e2e_chunk or args.e2e_n, workers=args.workers,
-                             progress=False,
-                             selection=mode)
+                             progress=False, **split_mode(mode))
             wall = time.perf_counter() - start
         n_total = len(RESIDUES) * max(10, args.e2e_n)
         print(f"end to end {mode} (simulate_dataset, paper acquisition 2 x 256 x 256, "

@@ -125,6 +125,27 @@ def test_exact_against_brute_force(name, selection, t2):
     assert ref[0, 0, 0].real == pytest.approx(len(shifts))   # S_cos(0, 0) counts protons
 
 
+@pytest.mark.parametrize("name", list(SYSTEMS))
+def test_lock_single_precision_against_brute_force(name):
+    """precision="single" (float32 propagation): within 1e-6 of the maximum of the exact data."""
+    shifts, j, groups = SYSTEMS[name]
+    acq = dict(ACQ, n1=24, n2=24, t2=0.05)
+    ref = brute_force(shifts, j, **acq, selection="lock")
+    got = tocsy_fid(shifts, j, groups=groups, **acq, selection="lock", precision="single")
+    dev = np.abs(got - ref).max() / np.abs(ref).max()
+    print(f"{name} single: max deviation / max {dev:.2e}")
+    assert dev <= 1e-6
+
+
+def test_precision_is_checked():
+    with pytest.raises(ValueError, match="unknown precision"):
+        spin.check_selection("lock", precision="half")
+    for selection in ("in-phase", "spinach"):
+        with pytest.raises(ValueError, match="precision='single' exists for selection='lock'"):
+            tocsy_fid(*SYSTEMS["abx"][:2], **ACQ, t2=0.05, selection=selection,
+                      precision="single")
+
+
 @pytest.mark.parametrize("name", ["abx", "chain4", "ch2_ch_ch3"])
 def test_spinach_exact_against_brute_force(name):
     shifts, j, groups = SYSTEMS[name]
@@ -197,14 +218,21 @@ def test_dataset_selection_parameter():
     for bad in ("spinach", "z-filter"):
         with pytest.raises(ValueError, match="selection"):
             ds.params_for("smoke", selection=bad)
+    assert ds.params_for("smoke")["precision"] == "single"
+    assert ds.params_for("smoke", precision="double")["precision"] == "double"
+    assert ds.params_for("smoke", selection="in-phase")["precision"] == "double"
+    with pytest.raises(ValueError, match="precision"):
+        ds.params_for("smoke", selection="in-phase", precision="single")
     c = RESIDUES.index("THR")
     system = spin_system("THR")
-    for selection in ("lock", "in-phase"):
-        params = ds.params_for("smoke", selection=selection)
+    for selection, precision in (("lock", "single"), ("lock", "double"), ("in-phase", None)):
+        params = ds.params_for("smoke", selection=selection, precision=precision)
         shifts, data = ds.simulate_chunk(params, c, 0)
         acq = {k: params[k] for k in ds.ACQUISITION}
-        ref = system.network().fid(shifts, **acq, selection=selection).numpy()
+        ref = system.network().fid(shifts, **acq, selection=selection,
+                                   precision=params["precision"]).numpy()
         np.testing.assert_array_equal(data, ref.astype(np.complex64))
-    old = {k: v for k, v in ds.params_for("smoke").items() if k != "selection"}
+    old = {k: v for k, v in ds.params_for("smoke").items()
+           if k not in ("selection", "precision")}
     np.testing.assert_array_equal(ds.simulate_chunk(old, c, 0)[1],
                                   ds.simulate_chunk(dict(old, selection="in-phase"), c, 0)[1])
