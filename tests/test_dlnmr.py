@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -147,7 +149,7 @@ def test_reconstruct_interface_dispatches_to_dl():
                        reconstruct_dl(y, mask, weights=TEN_STAGE_WEIGHTS), atol=1e-6)
 
 
-def test_3d_alternating_reconstruction_and_ist_2d():
+def test_3d_joint_reconstruction_and_ist_2d():
     from nmrlib.nus.dleval import ist_2d
     from nmrlib.nus.dlnmr import reconstruct_dl_3d
     from nmrlib.nus.schedules import mask_from_schedule, poisson_gap_2d
@@ -160,8 +162,14 @@ def test_3d_alternating_reconstruction_and_ist_2d():
         assert np.allclose(rec[:, mask], full[:, mask], atol=1e-5)
         err = np.linalg.norm(rec - full) / np.linalg.norm(full)
         assert err < np.linalg.norm(full * mask - full) / np.linalg.norm(full)
-    with pytest.raises(ValueError):
-        reconstruct_dl_3d(full[0], mask)
+    for bad in ((full[0], mask), (full * mask, mask.astype(int)), (full * mask, ~mask & False),
+                (full.real * mask, mask)):
+        with pytest.raises(ValueError):
+            reconstruct_dl_3d(*bad)
+    with pytest.raises(ValueError, match="refine"):
+        reconstruct_dl_3d(full * mask, mask, refine=11)
+    chunked = reconstruct_dl_3d(full * mask, mask, chunk=1)
+    assert np.allclose(chunked, reconstruct_dl_3d(full * mask, mask), atol=1e-6)
 
 
 def test_nus_explorer_static_grid():
@@ -192,3 +200,19 @@ def test_real_set_window_holds_the_most_reference_peaks(realdata):
     counts = np.bincount(pick_peaks(full.reference)[:, 1], minlength=full.fid.shape[0])
     best = np.convolve(counts, np.ones(16, int), mode="valid").max()
     assert counts[np.isin(full.x_ppm, cut.x_ppm)].sum() == best
+
+
+def test_3d_study_and_its_bench(capsys):
+    import runpy
+
+    from nmrlib.nus.dleval import r2_vs_nus_3d
+
+    calls = []
+    study = r2_vs_nus_3d((2, 16, 16), {"zf": lambda y, m: calls.append(m.sum()) or y},
+                         [0.25], 2)
+    assert calls == [64, 64] and len(study["zf"][0.25]["r2"]) == 2
+    bench = runpy.run_path(str(Path(__file__).parents[1] / "bench" / "bench_dl3d.py"))
+    assert bench["main"](["--shape", "2", "16", "16", "--levels", "0.25", "--schedules",
+                          "1"]) == 0
+    out = capsys.readouterr().out
+    assert "DL10" in out and "IST" in out and "25%" in out

@@ -285,41 +285,84 @@ def reconstruct_dl10(fid, mask, **options):
     return reconstruct_dl(fid, mask, **options)
 
 
-def reconstruct_dl_3d(fid, mask, **options):
-    """DLNMR for two indirect dimensions (3D data, 2D schedule), by alternating 1D passes.
+def _stage_along(cnn: DenseCNN, spec: torch.Tensor, axis: int) -> torch.Tensor:
+    """One stage's dense CNN (residual) on every 1D line of ``spec`` along ``axis``."""
+    lines = spec.movedim(axis, -1)
+    shape = lines.shape
+    chans = torch.view_as_real(lines.reshape(-1, shape[-1])).transpose(1, 2)
+    chans = chans + cnn(chans)
+    return torch.complex(chans[:, 0], chans[:, 1]).reshape(shape).movedim(-1, axis)
+
+
+def reconstruct_dl_3d(fid, mask, *, weights: str | Path | DLNMR | None = None,
+                      device: str | torch.device | None = None, refine: int | None = None,
+                      chunk: int = 64):
+    """DLNMR over two indirect dimensions jointly (3D data, 2D schedule).
 
     ``fid`` complex numpy (batch, n1, n2), zeros where unsampled; ``mask`` bool (n1, n2).
-    The 1D network is applied line by line, as documented here (a choice; the paper's
-    network is 1D):
+    The paper's network is 1D; this applies the trained 1D stages to the *2D* indirect
+    spectrum and lets one data-consistency step couple the two dimensions (a choice):
 
-    1. along t1 for every t2 that has at least one sampled point (mask ``mask[:, t2]``);
-       t2 lines with no sample stay zero;
-    2. along t2 for every t1, treating the t2 values filled in step 1 as sampled (mask
-       ``mask.any(axis=0)``);
-    3. the same with the roles of t1 and t2 swapped; the two orders are averaged and the
-       acquired points re-imposed.
+    for every stage of the cascade, then once more for its last ``refine`` stages
+    (default ``n_stages // 2``), and for axis F1 then F2:
+        S = fft2(x); S += stage_cnn(S) on every 1D line of S along the axis;
+        x = data_consistency(ifft2(S), y, mask)   (the 2D schedule, eq. S1-3)
 
-    ``options`` go to :func:`reconstruct_dl` (weights, device, chunk).
+    Each line of the 2D spectrum is sparse (a few peaks), the kind of spectrum the
+    stages were trained on, while the artefacts of the joint 2D schedule spread over both
+    axes and are removed a little at every step. Each plane is scaled by
+    ``max|fft2(y)| * n1 n2 / m`` (m sampled points), the 2D analogue of
+    :meth:`DLNMR.scale`. Measured on the synthetic 3D set of notebook 08 (32 x 64 x 64,
+    2 schedules): R² 0.96 / 0.99 at 10 / 15 % with the 10-stage weights, equal to 2D
+    hmsIST (0.96 / 0.99) and above alternating full 1D cascades along t1 and t2 (0.96 /
+    0.98; 0.84 / 0.86 with 5 stages at 8 x 32 x 32); repeating the whole 5-stage cascade
+    instead of its second half lowered R² (0.90 -> 0.78 at 10 %), since the first stages
+    expect zero-filling artefacts.
+
+    ``weights``: as :func:`reconstruct_dl`, but the default is the 10-stage cascade: the
+    5-stage one reaches only 0.93 / 0.95 (8 x 32 x 32) and diverges on 16 x 16 planes
+    (relative error above 1), where the 10-stage one stays below zero filling's.
+    ``chunk``: planes per pass. Returns an array of ``fid``'s shape and dtype with the
+    measured points put back.
     """
     y = np.asarray(fid)
-    mask = np.asarray(mask, dtype=bool)
+    mask = np.asarray(mask)
+    if mask.dtype != bool:
+        raise ValueError(f"mask must be boolean, got dtype {mask.dtype}")
     if y.ndim != 3 or mask.shape != y.shape[1:]:
         raise ValueError(f"need fid (batch, n1, n2) and mask (n1, n2), got {y.shape} and "
                          f"{mask.shape}")
-    y = y * mask
-
-    def one_order(x: np.ndarray, m: np.ndarray) -> np.ndarray:
-        batch, n1, n2 = x.shape
-        lines = np.flatnonzero(m.any(axis=0))
-        first = x.copy()
-        cols = first[:, :, lines].transpose(0, 2, 1).reshape(-1, n1)
-        line_masks = np.repeat(m[:, lines].T[None], batch, axis=0).reshape(-1, n1)
-        filled = reconstruct_dl(cols, line_masks, **options)
-        first[:, :, lines] = filled.reshape(batch, len(lines), n1).transpose(0, 2, 1)
-        second = reconstruct_dl(first.reshape(-1, n2), m.any(axis=0), **options)
-        return second.reshape(batch, n1, n2)
-
-    a = one_order(y, mask)
-    b = one_order(y.transpose(0, 2, 1), mask.T).transpose(0, 2, 1)
-    out = 0.5 * (a + b)
-    return np.where(mask, y, out)
+    if not np.iscomplexobj(y) or not np.isfinite(y).all():
+        raise ValueError("fid must be complex and finite")
+    if not mask.any():
+        raise ValueError("mask has no sampled point")
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
+    dev = torch.device(device or "cpu")
+    if isinstance(weights, DLNMR):
+        model = weights.to(dev).eval()
+    else:
+        model = _load_cached(str(Path(weights or TEN_STAGE_WEIGHTS).resolve()), str(dev))
+    stages = list(model.stages)
+    refine = len(stages) // 2 if refine is None else refine
+    if isinstance(refine, bool) or not isinstance(refine, int) or not 0 <= refine <= len(stages):
+        raise ValueError(f"refine must be an integer in 0..{len(stages)}, got {refine!r}")
+    schedule = stages + stages[len(stages) - refine:]
+    m = torch.from_numpy(mask).to(dev)
+    out = np.empty_like(y)
+    with torch.inference_mode():
+        for start in range(0, len(y), chunk):
+            acquired = torch.from_numpy(y[start:start + chunk]).to(dev, torch.complex64) * m
+            c = torch.fft.fft2(acquired).abs().amax(dim=(-2, -1), keepdim=True) \
+                * mask.size / mask.sum()
+            c = torch.where(c > 0, c, torch.ones_like(c))
+            acquired = acquired / c
+            x = acquired
+            for cnn in schedule:
+                for axis in (1, 2):
+                    spec = _stage_along(cnn, torch.fft.fft2(x), axis)
+                    x = data_consistency(torch.fft.ifft2(spec), acquired, m,
+                                         model.cfg.lambda_dc)
+            x = torch.where(m, acquired, x) * c
+            out[start:start + chunk] = x.cpu().numpy()
+    return out
