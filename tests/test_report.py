@@ -46,8 +46,9 @@ def fake_dlnmr() -> dict:
                            "lr": {"0.25": [0.97, 0.01, 2.0]}},
                     syn: {"dl": {"0.25": [0.5, 0.0, 1.0]}}},
         "timing_s": {f"{real} [cpu]": {"dl": 0.5, "lr": 10.0, "ist": 2.0}},
-        "r2_3d": {"dl": {"0.05": [0.97], "0.1": [0.985]}, "ist": {"0.05": [0.99]}},
-        "time_3d_s": {"dl": [1.0], "ist": [2.0]}, "shape_3d": [4, 16, 16],
+        "r2_3d": {"dl": {"0.05": [0.97], "0.1": [0.985]}, "dl10": {"0.1": [0.99]},
+                  "ist": {"0.05": [0.99]}},
+        "time_3d_s": {"dl": [1.0], "dl10": [3.0], "ist": [2.0]}, "shape_3d": [4, 16, 16],
     }
 
 
@@ -139,10 +140,13 @@ def test_scorecard_on_fake_results(tmp_path):
     assert three_d["synthetic 3D [4, 16, 16], DL, 10%"].verdict == "within"
     assert three_d["synthetic 3D [4, 16, 16], DL, 5%"].verdict == "outside"
     assert three_d["synthetic 3D [4, 16, 16], IST (our CS), 10%"].verdict == "not run"
+    assert three_d["synthetic 3D [4, 16, 16], DL 10-stage, 10%"].verdict == "within"
+    assert three_d["synthetic 3D [4, 16, 16], DL 10-stage, 5%"].verdict == "not run"
     (t2d,) = scores["qu.time.2d"]
     assert t2d.ours == pytest.approx(0.05) and t2d.verdict == "within"
     assert t2d.difference == "-3.0%" and t2d.allowed == "≤ 8.0%"
     assert scores["qu.time.3d"][0].verdict == "outside"
+    assert scores["qu.time.3d"][1].text == "150.0% (DL 10-stage 3.00 s, IST 2.00 s)"
     assert scores["qu.protocol.training_fids"][0].verdict == "within"
     assert scores["qu.protocol.schedules"][0].ours == 2
 
