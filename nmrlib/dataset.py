@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import shutil
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +40,7 @@ from torch.utils.data import Dataset
 
 from nmrlib import __version__
 from nmrlib.aminoacids import ACQUISITION, RESIDUES, spin_system
-from nmrlib.repro import rng, write_json
+from nmrlib.repro import rng, torch_threads, write_json
 from nmrlib.spin import DEFAULT_SELECTION, PRECISIONS, check_selection
 
 FORMAT = "nmrlib-tocsy-v1"
@@ -117,18 +118,14 @@ def simulate_chunk(params: dict, c: int, k: int, device: str | None = None):
     shifts = np.stack([system.sample(rng(params["seed"], c, i)) for i in ids])
     acq = {key: params[key] for key in ACQUISITION}
     out = []
-    threads = torch.get_num_threads()
-    if device is None:  # one thread per process on CPU: the bits do not depend on core count
-        torch.set_num_threads(1)
-    try:
+    # one thread per process on CPU: the bits do not depend on the core count
+    with torch_threads(1) if device is None else nullcontext():
         for b in range(0, len(shifts), params["batch"]):
             data = system.network().fid(shifts[b:b + params["batch"]], **acq,
                                         amp_tol=params["amp_tol"], device=device,
                                         selection=params.get("selection", "in-phase"),
                                         precision=params.get("precision", "double"))
             out.append(data.cpu().numpy())
-    finally:
-        torch.set_num_threads(threads)
     data = np.concatenate(out)
     if params["snr"] is not None:
         for j, i in enumerate(ids):

@@ -158,6 +158,23 @@ def check_output(path: str | Path, *, overwrite: bool = False) -> Path:
 
 
 @contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block with ``n`` intra-op torch threads, then restore the previous count.
+
+    Float32 results depend on the thread count (the GEMM blocking changes), so code that
+    must give the same bits everywhere computes under ``torch_threads(1)``.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextmanager
 def atomic_output(path: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
     """Write a file atomically: yields a temporary path in the same folder to write to.
 

@@ -27,9 +27,7 @@ def realdata(shared_dir: Path) -> Path:
 def one_torch_thread():
     """One intra-op torch thread for a module: on a 2-core box, 2 threads oversubscribe and
     run ~10x slower on small element-wise kernels."""
-    import torch
+    from nmrlib.repro import torch_threads
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with torch_threads(1):
+        yield

@@ -2,6 +2,7 @@
 
 import os
 
+import pytest
 import torch
 
 from nmrlib.repro import set_threads
@@ -18,3 +19,13 @@ def test_set_threads_takes_nmrlib_threads_from_the_environment(monkeypatch):
         assert set_threads(2) == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_torch_threads_restores_the_count_even_on_error():
+    from nmrlib.repro import torch_threads
+
+    before = torch.get_num_threads()
+    with pytest.raises(RuntimeError, match="inside"), torch_threads(1):
+        assert torch.get_num_threads() == 1
+        raise RuntimeError("inside")
+    assert torch.get_num_threads() == before

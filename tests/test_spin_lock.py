@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from scipy.linalg import eigh, expm
 
 from nmrlib import dataset as ds
 from nmrlib import spin
 from nmrlib.aminoacids import RESIDUES, spin_system
+from nmrlib.repro import torch_threads
 from nmrlib.spin import network_from_spins, tocsy_fid
 
 ACQ = dict(field_mhz=600.0, carrier_ppm=4.7, sw_hz=7200.0, n1=6, n2=7, tau_mix=0.045)
@@ -230,13 +230,9 @@ def test_dataset_selection_parameter():
         params = ds.params_for("smoke", selection=selection, precision=precision)
         shifts, data = ds.simulate_chunk(params, c, 0)
         acq = {k: params[k] for k in ds.ACQUISITION}
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)   # as simulate_chunk computes (float32 GEMM bits depend on it)
-        try:
+        with torch_threads(1):  # as simulate_chunk computes (float32 bits depend on it)
             ref = system.network().fid(shifts, **acq, selection=selection,
                                        precision=params["precision"]).numpy()
-        finally:
-            torch.set_num_threads(threads)
         np.testing.assert_array_equal(data, ref.astype(np.complex64))
     old = {k: v for k, v in ds.params_for("smoke").items()
            if k not in ("selection", "precision")}
