@@ -224,6 +224,18 @@ def weights_info(path: str | Path = DEFAULT_WEIGHTS) -> dict:
     return json.loads(Path(path).with_suffix(".json").read_text())
 
 
+def _model(weights: str | Path | DLNMR | None, default: Path, dev: torch.device) -> DLNMR:
+    """A loaded cascade on ``dev`` in eval mode: ``weights`` itself, or the file (cached)."""
+    if isinstance(weights, DLNMR):
+        return weights.to(dev).eval()
+    return _load_cached(str(Path(weights or default).resolve()), str(dev))
+
+
+def _check_chunk(chunk) -> None:
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
+
+
 def reconstruct_dl(fid, mask, *, weights: str | Path | DLNMR | None = None,
                    device: str | torch.device | None = None, chunk: int = 4096):
     """Fill in unsampled indirect-dimension points with the DLNMR network.
@@ -252,14 +264,10 @@ def reconstruct_dl(fid, mask, *, weights: str | Path | DLNMR | None = None,
         raise ValueError(f"mask shape {tuple(m.shape)} does not fit fid shape "
                          f"{tuple(data.shape)}")
     check_traces(data, m)
-    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
-        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
+    _check_chunk(chunk)
     dev = torch.device(device) if device is not None else (data.device if is_torch
                                                               else torch.device("cpu"))
-    if isinstance(weights, DLNMR):
-        model = weights.to(dev).eval()
-    else:
-        model = _load_cached(str(Path(weights or DEFAULT_WEIGHTS).resolve()), str(dev))
+    model = _model(weights, DEFAULT_WEIGHTS, dev)
     x = data.to(dev, torch.complex64)
     m = m.to(dev)
     if m.ndim == 1:
@@ -327,22 +335,14 @@ def reconstruct_dl_3d(fid, mask, *, weights: str | Path | DLNMR | None = None,
     """
     y = np.asarray(fid)
     mask = np.asarray(mask)
-    if mask.dtype != bool:
-        raise ValueError(f"mask must be boolean, got dtype {mask.dtype}")
     if y.ndim != 3 or mask.shape != y.shape[1:]:
         raise ValueError(f"need fid (batch, n1, n2) and mask (n1, n2), got {y.shape} and "
                          f"{mask.shape}")
-    if not np.iscomplexobj(y) or not np.isfinite(y).all():
-        raise ValueError("fid must be complex and finite")
-    if not mask.any():
-        raise ValueError("mask has no sampled point")
-    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
-        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
+    # the planes as flat traces: complex, finite, a boolean mask that samples something
+    check_traces(torch.from_numpy(y.reshape(len(y), mask.size)), torch.from_numpy(mask.ravel()))
+    _check_chunk(chunk)
     dev = torch.device(device or "cpu")
-    if isinstance(weights, DLNMR):
-        model = weights.to(dev).eval()
-    else:
-        model = _load_cached(str(Path(weights or TEN_STAGE_WEIGHTS).resolve()), str(dev))
+    model = _model(weights, TEN_STAGE_WEIGHTS, dev)
     stages = list(model.stages)
     refine = len(stages) // 2 if refine is None else refine
     if isinstance(refine, bool) or not isinstance(refine, int) or not 0 <= refine <= len(stages):
