@@ -316,11 +316,11 @@ def _time_3d(entry, dl: dict, profile: str) -> list[Score]:
     if not t.get("ist"):
         return []
     ist_s = float(np.mean(t["ist"]))
-    return [Score(entry, f"synthetic 3D {dl['shape_3d']}, {name} / IST (our CS)",
-                  float(np.mean(t[method])) / ist_s,
-                  f"{float(np.mean(t[method])) / ist_s:.1%} ({name} "
-                  f"{float(np.mean(t[method])):.2f} s, IST {ist_s:.2f} s)", 0.0, profile)
-            for method, name in (("dl", "DL"), ("dl10", "DL 10-stage")) if t.get(method)]
+    means = {name: float(np.mean(t[method]))
+             for method, name in (("dl", "DL"), ("dl10", "DL 10-stage")) if t.get(method)}
+    return [Score(entry, f"synthetic 3D {dl['shape_3d']}, {name} / IST (our CS)", s / ist_s,
+                  f"{s / ist_s:.1%} ({name} {s:.2f} s, IST {ist_s:.2f} s)", 0.0, profile)
+            for name, s in means.items()]
 
 
 def _training_fids(entry, dl: dict, profile: str) -> list[Score]:
