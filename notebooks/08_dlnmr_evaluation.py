@@ -291,6 +291,11 @@ for name in real:
         if 0.25 in levels:
             r2 = summary[name][dl][0.25][0]
             checks.append((f"{name}: {label} R² at 25 % >= 0.99", f"{r2:.4f}", r2 >= 0.99))
+        for level in (0.15, 0.20):
+            if level in levels and "ist" in methods:
+                a, b = (summary[name][m][level][0] for m in (dl, "ist"))
+                checks.append((f"{name}: {label} >= IST at {level:.0%}",
+                               f"{label} {a:.4f} / IST {b:.4f}", a >= b))
         for level in (0.10, 0.15):
             if level in levels and "lr" in methods:
                 # on the schedules both methods ran (the first n_schedules_lr seeds)
@@ -305,7 +310,7 @@ for (name, dev), row in timing.items():
     for dl in (m for m in row if m.startswith("dl")):
         if dev != "cpu":
             continue
-        for other, limit in (("lr", 0.05), ("ist", 0.25)):
+        for other, limit in (("lr", 0.05), ("ist", 1.0), ("ist", 0.25)):
             if other in row:
                 ratio = row[dl] / row[other]
                 note = " [LR: lr_options, not the paper's ADMM]" if other == "lr" and lr_options \

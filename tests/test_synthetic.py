@@ -47,6 +47,19 @@ def test_undersampled_fid_and_schedule():
     assert len({tuple(np.flatnonzero(row)) for row in mask}) == 50, "one schedule per pair"
 
 
+def test_extended_samples_continue_the_same_signal_past_the_schedule():
+    plain = SyntheticNUS(n=64, size=4, seed=5)
+    longer = SyntheticNUS(n=64, size=4, seed=5, extend=2)
+    for i in range(4):
+        y, mask, full = plain.sample(i)
+        y2, mask2, full2 = longer.sample(i)
+        assert y2.shape == mask2.shape == full2.shape == (128,)
+        assert np.array_equal(mask2[:64], mask) and not mask2[64:].any()
+        ratio = full2[:64] / full  # same lines, same decay per point; another normalisation
+        assert np.allclose(ratio, ratio[0])
+        assert np.max(np.abs(np.fft.fft(full2))) == pytest.approx(1.0)
+
+
 def test_bad_arguments_raise():
     with pytest.raises(ValueError, match="split"):
         SyntheticNUS(split="dev")
@@ -54,6 +67,8 @@ def test_bad_arguments_raise():
         SyntheticNUS(density=(0.3, 0.1))
     with pytest.raises(IndexError):
         SyntheticNUS(size=3).sample(3)
+    with pytest.raises(ValueError, match="extend"):
+        SyntheticNUS(extend=0)
     with pytest.raises(ValueError, match="length"):
         synthetic_fid(1, rng(0))
 

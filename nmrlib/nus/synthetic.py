@@ -29,12 +29,14 @@ zeros at the other points. Each pair gets its own sine-weighted Poisson-gap sche
 ``density`` (default 0.08-0.35, wider than the evaluated 10-30 %; the paper does not
 state its training densities). Sample ``index`` of split ``split`` is a pure function of
 ``(seed, split, index)`` (``nmrlib.repro.rng``), so data are generated on the fly, in any
-order, identically on every machine.
+order, identically on every machine. With ``extend = k`` a sample runs to k n points with
+the schedule on the first n and the decay times still relative to n (training data for
+cascades applied to zero-extended FIDs, ``DLNMRConfig.extend``).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -94,6 +96,7 @@ class SyntheticNUS:
     split: str = "train"
     density: tuple[float, float] = (0.08, 0.35)
     ranges: SignalRanges = SignalRanges()
+    extend: int = 1     # FIDs run to extend * n points; only the first n can be sampled
 
     def __post_init__(self) -> None:
         if self.split not in SPLITS:
@@ -103,20 +106,27 @@ class SyntheticNUS:
             raise ValueError(f"density range must satisfy 0 < lo <= hi <= 1, got {self.density}")
         if self.size < 1 or self.n < 2:
             raise ValueError("size must be >= 1 and n >= 2")
+        if self.extend < 1:
+            raise ValueError(f"extend must be a positive integer, got {self.extend}")
 
     def __len__(self) -> int:
         return self.size
 
     def sample(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(undersampled FID complex128 (n,), mask bool (n,), full FID complex128 (n,))."""
+        """(undersampled FID complex128 (N,), mask bool (N,), full FID complex128 (N,)),
+        N = ``extend * n``; the schedule covers the first n points, decay times are
+        relative to n whatever ``extend`` is."""
         if not 0 <= index < self.size:
             raise IndexError(f"sample {index} outside data set of size {self.size}")
         generator = rng(self.seed, SPLITS[self.split], index)
-        full = synthetic_fid(self.n, generator, self.ranges)
+        ranges = self.ranges
+        if self.extend > 1:
+            ranges = replace(ranges, tau=tuple(t / self.extend for t in ranges.tau))
+        full = synthetic_fid(self.extend * self.n, generator, ranges)
         density = generator.uniform(*self.density)
         m = min(self.n, max(2, int(round(density * self.n))))
         schedule = poisson_gap(self.n, m, seed=int(generator.integers(2**63 - 1)))
-        mask = mask_from_schedule(schedule, self.n)
+        mask = mask_from_schedule(schedule, self.extend * self.n)
         return np.where(mask, full, 0), mask, full
 
     def batch(self, indices) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

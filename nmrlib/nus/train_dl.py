@@ -62,11 +62,15 @@ class TrainSettings:
     checkpoint_every: int = 100
     tau: tuple[float, float] = (10.0, 179.2)    # decay times, dwell units at 256 points
     tau_log_uniform: bool = False
+    peaks: tuple[int, int] = (1, 10)            # lines per FID (Table S1-1: 1-10)
+    extend: int = 1                             # train on n acquired of extend * n points
     init: str | None = None                     # start from these weights (fine-tuning)
 
     def ranges(self) -> SignalRanges:
-        """The synthetic signal ranges of this run (Table S1-1 unless ``tau`` is widened)."""
-        return SignalRanges(tau=tuple(self.tau), tau_log_uniform=self.tau_log_uniform)
+        """The synthetic signal ranges of this run (Table S1-1 unless ``tau`` or ``peaks``
+        is changed)."""
+        return SignalRanges(peaks=tuple(self.peaks), tau=tuple(self.tau),
+                            tau_log_uniform=self.tau_log_uniform)
 
 
 PROFILES = {
@@ -129,11 +133,12 @@ def train(settings: TrainSettings, out_dir: str | Path, *, weights: str | Path |
     out_dir = Path(out_dir)
     ckpt_path = out_dir / "checkpoint.pt"
     torch.manual_seed(settings.seed)
-    cfg = DLNMRConfig(n_stages=settings.n_stages, kernel_size=settings.kernel_size)
+    cfg = DLNMRConfig(n_stages=settings.n_stages, kernel_size=settings.kernel_size,
+                      extend=settings.extend)
     model = DLNMR(cfg).to(device)
     if settings.init:
         start = load_weights(settings.init)
-        if start.cfg != cfg:
+        if replace(start.cfg, extend=cfg.extend) != cfg:
             raise ValueError(f"{settings.init} holds a {start.cfg} cascade, not {cfg}")
         model.load_state_dict(start.state_dict())
     opt = torch.optim.Adam(model.parameters(), lr=settings.lr)
@@ -152,9 +157,11 @@ def train(settings: TrainSettings, out_dir: str | Path, *, weights: str | Path |
         sched.load_state_dict(ckpt["scheduler"])
         step, history, elapsed = ckpt["step"], ckpt["history"], ckpt["elapsed_s"]
     data = SyntheticNUS(n=settings.n, size=settings.size, seed=settings.seed, split="train",
-                        density=settings.density, ranges=settings.ranges())
+                        density=settings.density, ranges=settings.ranges(),
+                       extend=settings.extend)
     val = SyntheticNUS(n=settings.n, size=settings.val_size, seed=settings.seed, split="val",
-                       density=settings.density, ranges=settings.ranges())
+                       density=settings.density, ranges=settings.ranges(),
+                       extend=settings.extend)
 
     def checkpoint() -> None:
         _save_atomic({"settings": asdict(settings), "model": model.state_dict(),
@@ -226,6 +233,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--size", type=int, default=None)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--n", type=int, default=None, help="complex points per FID")
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--extend", type=int, default=None,
+                        help="FIDs of extend * n points, the schedule on the first n "
+                             "(for reconstruct_dl(..., extend=...))")
     parser.add_argument("--n-stages", type=int, default=None,
                         help="cascade stages (default: the profile's, 5 as in the paper)")
     parser.add_argument("--time-limit-min", type=float, default=None)
@@ -234,6 +246,8 @@ def main(argv: list[str]) -> int:
                         help="decay-time range, dwell units at 256 points (Table S1-1: 10 179.2)")
     parser.add_argument("--tau-log-uniform", action="store_true", default=None,
                         help="draw tau log-uniformly (for wide --tau ranges)")
+    parser.add_argument("--peaks", type=int, nargs=2, default=None, metavar=("LO", "HI"),
+                        help="lines per FID (Table S1-1: 1 10)")
     parser.add_argument("--init", default=None, help="start from these weights (fine-tune)")
     args = parser.parse_args(argv[1:])
     if args.threads:
@@ -241,11 +255,13 @@ def main(argv: list[str]) -> int:
 
         set_threads(args.threads)
     settings = PROFILES[args.profile]
-    overrides = {k: getattr(args, k) for k in ("epochs", "size", "seed", "n_stages", "lr",
-                                               "tau", "tau_log_uniform", "init")
+    overrides = {k: getattr(args, k) for k in ("epochs", "size", "seed", "n", "batch_size",
+                                               "n_stages", "lr", "tau", "tau_log_uniform",
+                                               "peaks", "extend", "init")
                  if getattr(args, k) is not None}
-    if "tau" in overrides:
-        overrides["tau"] = tuple(overrides["tau"])
+    for pair in ("tau", "peaks"):
+        if pair in overrides:
+            overrides[pair] = tuple(overrides[pair])
     settings = replace(settings, **overrides)
     out_dir = args.out_dir or f"build/dlnmr_{args.profile}"
     summary = train(settings, out_dir, weights=args.weights, device=args.device,
