@@ -240,3 +240,18 @@ def test_training_cli_overrides_reach_the_sidecar(tmp_path):
     assert info["settings"]["n"] == 32 and info["settings"]["batch_size"] == 16
     assert info["data"]["train"]["ranges"]["peaks"] == [2, 4]
     assert info["data"]["train"]["ranges"]["tau_log_uniform"] is True
+
+
+def test_real_set_bench_scores_weights_beside_the_baselines(realdata, capsys):
+    import runpy
+
+    bench = runpy.run_path(str(Path(__file__).parents[1] / "bench" / "bench_dl_real.py"))
+    assert bench["main"](["--realdata", str(realdata), "--sets", "azithromycin", "--levels",
+                          "0.25", "--schedules", "1", "--columns", "4", "--weights",
+                          f"dl={DEFAULT_WEIGHTS}"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()
+            if line.startswith("azithromycin")]
+    assert [r[1] for r in rows] == ["dl", "ist", "zf"]
+    assert all(0 <= float(r[2]) <= 1 for r in rows)
+    with pytest.raises(SystemExit):
+        bench["main"](["--realdata", str(realdata), "--weights", "dl=no/such.pt"])
