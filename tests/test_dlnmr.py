@@ -80,6 +80,7 @@ def test_interface_types_shapes_and_sampled_points():
     one = reconstruct_dl(y[0], mask[0])
     assert one.shape == (64,) and np.allclose(one, out[0], atol=1e-5)
     shared = reconstruct_dl(y[:, :] * mask[0], mask[0])  # one mask for the whole batch
+    assert np.allclose(reconstruct_dl(y, mask, chunk=1), out, atol=1e-6)  # chunking: no effect
     assert shared.shape == y.shape
     t = reconstruct_dl(torch.from_numpy(y).to(torch.complex64), torch.from_numpy(mask))
     assert isinstance(t, torch.Tensor) and t.dtype == torch.complex64 and t.shape == y.shape
