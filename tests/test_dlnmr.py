@@ -142,6 +142,21 @@ def test_smoke_training_resumes_to_the_same_weights(tmp_path):
         assert torch.allclose(pa.float(), pb.float(), atol=1e-5), name
 
 
+def test_snapshots_export_weights_along_the_run_and_the_last_is_the_final(tmp_path):
+    settings = PROFILES["smoke"]
+    train(settings, tmp_path / "run", weights=tmp_path / "w.pt", progress=False,
+          snapshot_every=4)
+    snaps = sorted((tmp_path / "run" / "snapshots").glob("step_*.pt"))
+    assert [p.name for p in snaps] == ["step_000004.pt", "step_000008.pt"]
+    assert weights_info(snaps[0])["steps"] == 4 and weights_info(snaps[0])["snapshot"]
+    final, last = load_weights(tmp_path / "w.pt"), load_weights(snaps[-1])
+    for (name, pa), pb in zip(final.state_dict().items(), last.state_dict().values(),
+                              strict=True):
+        assert torch.equal(pa, pb), name
+    with pytest.raises(ValueError, match="snapshot_every"):
+        train(settings, tmp_path / "bad", snapshot_every=0, progress=False)
+
+
 def test_an_extended_cascade_fills_points_past_the_acquisition_and_returns_n():
     model = DLNMR(DLNMRConfig(n_stages=2, extend=2)).eval()
     seen = []

@@ -20,7 +20,10 @@ epochs, batch and stage count:
 A checkpoint (model, optimiser, scheduler, step, history) is written atomically to
 ``out_dir/checkpoint.pt`` every ``checkpoint_every`` steps and at every epoch end; a run
 started with the same ``out_dir`` resumes from it. ``time_limit_min`` stops a run cleanly
-(checkpoint written) so a CPU budget is respected; the sidecar says so.
+(checkpoint written) so a CPU budget is respected; the sidecar says so. With
+``snapshot_every`` the weights are also exported (with sidecar) every that many steps to
+``out_dir/snapshots/step_<step>.pt``, for R² against training length
+(``bench/bench_dl_real.py --weights s1000=.../step_001000.pt ...``).
 
 CLI: ``python -m nmrlib train-dlnmr --profile quick --out-dir build/dlnmr_quick
 --weights nmrlib/data/dlnmr_5stage.pt``.
@@ -123,13 +126,17 @@ def _save_atomic(obj: dict, path: Path) -> None:
 
 def train(settings: TrainSettings, out_dir: str | Path, *, weights: str | Path | None = None,
           device: str = "cpu", time_limit_min: float | None = None,
-          progress: bool = True, profile: str | None = None) -> dict:
+          progress: bool = True, profile: str | None = None,
+          snapshot_every: int | None = None) -> dict:
     """Train (or resume) a DLNMR model; export weights + sidecar when the run completes.
 
     Returns the run summary (also written to ``out_dir/summary.json``). With
     ``time_limit_min`` the run may stop early; it is still exported, flagged
     ``"complete": false``.
     """
+    if snapshot_every is not None and snapshot_every < 1:
+        raise ValueError(f"snapshot_every must be a positive number of steps, "
+                         f"not {snapshot_every}")
     out_dir = Path(out_dir)
     ckpt_path = out_dir / "checkpoint.pt"
     torch.manual_seed(settings.seed)
@@ -162,6 +169,14 @@ def train(settings: TrainSettings, out_dir: str | Path, *, weights: str | Path |
     val = SyntheticNUS(n=settings.n, size=settings.val_size, seed=settings.seed, split="val",
                        density=settings.density, ranges=settings.ranges(),
                        extend=settings.extend)
+
+    def snapshot() -> None:
+        model.eval()
+        save_weights(model, out_dir / "snapshots" / f"step_{step:06d}.pt",
+                     {"profile": profile, "settings": asdict(settings), "steps": step,
+                      "total_steps": total, "snapshot": True,
+                      "wall_clock_s": round(elapsed, 1), "git_commit": git_commit()})
+        model.train()
 
     def checkpoint() -> None:
         _save_atomic({"settings": asdict(settings), "model": model.state_dict(),
@@ -199,6 +214,8 @@ def train(settings: TrainSettings, out_dir: str | Path, *, weights: str | Path |
                 history.append({"step": step, "train_loss_ema": running,
                                 "elapsed_s": round(elapsed, 1)})
             checkpoint()
+        if snapshot_every is not None and step % snapshot_every == 0:
+            snapshot()
         if time_limit_min is not None and elapsed > 60 * time_limit_min and step < total:
             stopped = True
             checkpoint()
@@ -241,6 +258,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--n-stages", type=int, default=None,
                         help="cascade stages (default: the profile's, 5 as in the paper)")
     parser.add_argument("--time-limit-min", type=float, default=None)
+    parser.add_argument("--snapshot-every", type=int, default=None,
+                        help="also export weights every this many steps to "
+                             "OUT_DIR/snapshots/step_<step>.pt (learning curves)")
     parser.add_argument("--lr", type=float, default=None)
     parser.add_argument("--tau", type=float, nargs=2, default=None, metavar=("LO", "HI"),
                         help="decay-time range, dwell units at 256 points (Table S1-1: 10 179.2)")
@@ -265,7 +285,8 @@ def main(argv: list[str]) -> int:
     settings = replace(settings, **overrides)
     out_dir = args.out_dir or f"build/dlnmr_{args.profile}"
     summary = train(settings, out_dir, weights=args.weights, device=args.device,
-                    time_limit_min=args.time_limit_min, profile=args.profile)
+                    time_limit_min=args.time_limit_min, profile=args.profile,
+                    snapshot_every=args.snapshot_every)
     val = summary["final_val"]
     print(f"steps {summary['steps']}/{summary['total_steps']} in {summary['wall_clock_s']} s; "
           f"val loss {val['loss']:.4g}, rel L2 {val['rel_l2']:.3f}")
