@@ -18,9 +18,6 @@ from pathlib import Path
 
 import numpy as np
 
-SETS = {"methyl": "fidnet_methyl_hmqc", "13C-15N": "nmrglue_2d_time_complex",
-        "azithromycin": "openvnmrj_azithromycin_ghsqcad", "MALT1": "mrai_malt1_hsqc"}
-
 
 def evaluate(data, methods: dict[str, str], levels, n_schedules: int) -> dict:
     """``{label: {level: [R² per schedule]}}``; a method is a weight path, "ist" or "zf"."""
@@ -51,14 +48,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--realdata", required=True, help="folder holding the real sets")
     parser.add_argument("--weights", nargs="+", default=[], metavar="LABEL=PATH")
     parser.add_argument("--baselines", nargs="*", default=["ist", "zf"], choices=["ist", "zf"])
-    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
+    from nmrlib.nus.dleval import REAL_SETS
+
+    parser.add_argument("--sets", nargs="+", default=list(REAL_SETS), choices=list(REAL_SETS))
     parser.add_argument("--levels", type=float, nargs="+", default=[0.10, 0.15, 0.20, 0.25])
     parser.add_argument("--schedules", type=int, default=10)
     parser.add_argument("--columns", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
-    from nmrlib.nmrio import DATASETS
-    from nmrlib.nus.dleval import load_real_set, peak_window
+    from nmrlib.nus.dleval import load_real_set, peak_window, real_set_path
     from nmrlib.repro import set_threads
 
     set_threads(args.threads)
@@ -73,12 +71,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.columns}-column peak window")
     print(f"{'set':<13}{'method':<10}" + "".join(f"{lv:>16.0%}" for lv in args.levels))
     for name in args.sets:
-        key = SETS[name]
-        path = Path(args.realdata) / key / DATASETS[key]["file"]
+        path = real_set_path(args.realdata, name)
         if not path.exists():
             print(f"{name:<13}not run: {path} not found")
             continue
-        data = peak_window(load_real_set(name, path, key=key), args.columns)
+        data = peak_window(load_real_set(name, path, key=REAL_SETS[name]), args.columns)
         scores = evaluate(data, methods, args.levels, args.schedules)
         for label, per in scores.items():
             print(f"{name:<13}{label:<10}" + "".join(

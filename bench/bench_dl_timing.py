@@ -7,12 +7,19 @@ reconstructed by each method through ``nmrlib.nus.reconstruct`` on the same devi
 median of ``--repeats`` runs (after one warm-up run on a slice) is reported, with the
 ratios DL/LR and DL/IST. Timings on a shared machine are noisy: rerun when it is idle.
 
+With ``--realdata DIR`` the whole real 2D sets (``nmrlib.nus.dleval.REAL_SETS``, all F2
+columns) are timed instead, each with one Poisson-gap schedule at ``--density``; LR gets
+``--lr-options`` (JSON) plus, where ``virtual_echo`` is set, the set's own F1 phase ``p0``.
+
     OMP_NUM_THREADS=2 .venv/bin/python bench/bench_dl_timing.py --threads 2
+    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_dl_timing.py --threads 1 \
+        --realdata ../shared/realdata --methods dl dl10 ist
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 
@@ -30,6 +37,63 @@ def synthetic_2d(n_direct: int, n_indirect: int, seed: int, noise: float) -> np.
     return full + noise * (gen.standard_normal(full.shape) + 1j * gen.standard_normal(full.shape))
 
 
+def real_sets(realdata: str, lr_options: dict) -> list[tuple[str, np.ndarray, dict]]:
+    """(name, whole-set traces, LR options with the set's F1 phase) for each real set found."""
+    from nmrlib.nmrio import read_known
+    from nmrlib.nus.dleval import REAL_SETS, load_real_set, real_set_path
+
+    out = []
+    for name, key in REAL_SETS.items():
+        path = real_set_path(realdata, name)
+        if not path.exists():
+            print(f"{name}: not run: {path} not found")
+            continue
+        options = dict(lr_options)
+        if options.get("virtual_echo"):
+            options["p0"] = read_known(path, key)[1]["p0"]
+        out.append((name, load_real_set(name, path, key=key).fid, options))
+    return out
+
+
+def time_methods(fid: np.ndarray, mask: np.ndarray, methods: list[str], repeats: int,
+                 device: str, lr_options: dict) -> dict[str, float]:
+    """Median wall-clock seconds of ``repeats`` whole-set ``reconstruct`` calls per method
+    (after one warm-up call on 8 traces)."""
+    import torch
+
+    from nmrlib.nus.reconstruct import reconstruct
+
+    data = torch.from_numpy(fid * mask).to(torch.complex64)
+    tmask = torch.from_numpy(mask)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    times = {}
+    for method in methods:
+        options = lr_options if method == "lr" else {}
+        reconstruct(data[:8], tmask, method=method, device=device, **options)
+        runs = []
+        for _ in range(repeats):
+            sync()
+            start = time.perf_counter()
+            reconstruct(data, tmask, method=method, device=device, **options)
+            sync()
+            runs.append(time.perf_counter() - start)
+        times[method] = statistics.median(runs)
+        print(f"  {method:>4}: {times[method]:8.3f} s per spectrum (median of {repeats}: "
+              + ", ".join(f"{t:.3f}" for t in runs) + ")", flush=True)
+    return times
+
+
+def ratios_of(times: dict[str, float]) -> dict[str, float]:
+    """DL-method time over LR and IST time, printed."""
+    ratios = {}
+    for dl in (m for m in times if m.startswith("dl")):
+        for other in ("lr", "ist"):
+            if other in times:
+                ratios[f"{dl}/{other}"] = times[dl] / times[other]
+                print(f"  {dl.upper()}/{other.upper()} = {ratios[f'{dl}/{other}']:.2%}")
+    return ratios
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-direct", type=int, default=1024)
@@ -42,7 +106,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--noise", type=float, default=1e-3)
     parser.add_argument("--out", default=None, help="write the figures as JSON here")
+    parser.add_argument("--realdata", default=None,
+                        help="time the whole real 2D sets found in this folder instead")
+    parser.add_argument("--lr-options", default="{}",
+                        help='LR keyword arguments as JSON, e.g. \'{"algorithm": "svt", '
+                             '"virtual_echo": true}\' (default: the paper\'s ADMM)')
     args = parser.parse_args(argv)
+    try:
+        lr_options = json.loads(args.lr_options)
+    except json.JSONDecodeError as err:
+        parser.error(f"--lr-options is not JSON: {err}")
+    if not isinstance(lr_options, dict):
+        parser.error("--lr-options must be a JSON object")
 
     from nmrlib.repro import environment_report, set_threads, write_json
 
@@ -52,40 +127,24 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     from nmrlib.nus.schedules import mask_from_schedule, points_for_density, poisson_gap
 
-    try:
-        from nmrlib.nus.reconstruct import reconstruct
-    except ImportError as err:
-        print(f"not run: nmrlib.nus.reconstruct unavailable ({err})")
-        return 1
-    full = synthetic_2d(args.n_direct, args.n_indirect, args.seed, args.noise)
-    m = points_for_density(args.n_indirect, args.density)
-    mask = mask_from_schedule(poisson_gap(args.n_indirect, m, seed=args.seed), args.n_indirect)
-    fid = torch.from_numpy(full * mask).to(torch.complex64)
-    tmask = torch.from_numpy(mask)
-    sync = torch.cuda.synchronize if args.device.startswith("cuda") else (lambda: None)
-    print(f"2D set: {args.n_direct} columns x {args.n_indirect} complex t1 points, "
-          f"{m} sampled ({args.density:.0%}), device {args.device}, {args.threads} threads")
-    times: dict[str, float] = {}
-    for method in args.methods:
-        reconstruct(fid[:8], tmask, method=method, device=args.device)  # warm-up
-        runs = []
-        for _ in range(args.repeats):
-            sync()
-            start = time.perf_counter()
-            reconstruct(fid, tmask, method=method, device=args.device)
-            sync()
-            runs.append(time.perf_counter() - start)
-        times[method] = statistics.median(runs)
-        print(f"  {method:>4}: {times[method]:8.3f} s per spectrum (median of {args.repeats}: "
-              + ", ".join(f"{t:.3f}" for t in runs) + ")")
-    ratios = {}
-    for dl in (m for m in times if m.startswith("dl")):
-        for other in ("lr", "ist"):
-            if other in times:
-                ratios[f"{dl}/{other}"] = times[dl] / times[other]
-                print(f"  {dl.upper()}/{other.upper()} = {ratios[f'{dl}/{other}']:.2%}")
+
+    if args.realdata:
+        sets = real_sets(args.realdata, lr_options)
+    else:
+        sets = [(f"synthetic {args.n_direct} x {args.n_indirect}",
+                 synthetic_2d(args.n_direct, args.n_indirect, args.seed, args.noise),
+                 lr_options)]
+    figures = {}
+    for name, full, options in sets:
+        n = full.shape[1]
+        m = points_for_density(n, args.density)
+        mask = mask_from_schedule(poisson_gap(n, m, seed=args.seed), n)
+        print(f"{name}: {full.shape[0]} columns x {n} complex t1 points, {m} sampled "
+              f"({args.density:.0%}), device {args.device}, {args.threads} threads")
+        times = time_methods(full, mask, args.methods, args.repeats, args.device, options)
+        figures[name] = {"seconds": times, "ratios": ratios_of(times)}
     if args.out:
-        write_json(args.out, {"args": vars(args), "seconds": times, "ratios": ratios,
+        write_json(args.out, {"args": vars(args), "sets": figures,
                               "environment": environment_report()})
     return 0
 

@@ -271,3 +271,21 @@ def test_real_set_bench_scores_weights_beside_the_baselines(realdata, capsys):
     assert all(0 <= float(r[2]) <= 1 for r in rows)
     with pytest.raises(SystemExit):
         bench["main"](["--realdata", str(realdata), "--weights", "dl=no/such.pt"])
+
+
+def test_timing_bench_times_synthetic_and_whole_real_sets(realdata, tmp_path, capsys):
+    import json
+    import runpy
+
+    bench = runpy.run_path(str(Path(__file__).parents[1] / "bench" / "bench_dl_timing.py"))
+    assert bench["main"](["--n-direct", "8", "--n-indirect", "32", "--repeats", "1",
+                          "--threads", "1", "--methods", "dl", "ist"]) == 0
+    assert "DL/IST" in capsys.readouterr().out
+    out = tmp_path / "t.json"
+    assert bench["main"](["--realdata", str(realdata), "--repeats", "1", "--threads", "1",
+                          "--methods", "dl", "--out", str(out)]) == 0
+    sets = json.loads(out.read_text())["sets"]
+    assert set(sets) == {"methyl", "13C-15N", "azithromycin", "MALT1"}
+    assert all(s["seconds"]["dl"] > 0 for s in sets.values())
+    with pytest.raises(SystemExit):
+        bench["main"](["--lr-options", "not json"])

@@ -23,6 +23,11 @@ from nmrlib.nus.schedules import mask_from_schedule, points_for_density, poisson
 from nmrlib.nus.synthetic import synthetic_nd
 from nmrlib.widgets import ExplorerData
 
+REAL_SETS = {"methyl": "fidnet_methyl_hmqc", "13C-15N": "nmrglue_2d_time_complex",
+             "azithromycin": "openvnmrj_azithromycin_ghsqcad", "MALT1": "mrai_malt1_hsqc"}
+"""Short names of the real 2D sets the evaluation benches use -> ``nmrlib.nmrio.DATASETS``
+folder keys."""
+
 
 def synthetic_spectrum(traces: np.ndarray) -> np.ndarray:
     """Real spectrum (n1, n_direct) of (n_direct, n1) traces: first point halved, FT, shift."""
@@ -55,6 +60,16 @@ def load_real_set(name: str, path: str | Path, *, key: str | None = None) -> Exp
 
     return ExplorerData(name, np.asarray(ds.traces), to_spectrum, np.asarray(ds.direct_ppm),
                         np.asarray(indirect_ppm(ds, process["size"])))
+
+
+def real_set_path(realdata: str | Path, name: str) -> Path:
+    """Where the real set ``name`` (a :data:`REAL_SETS` key) lies under ``realdata``."""
+    from nmrlib.nmrio import DATASETS
+
+    if name not in REAL_SETS:
+        raise ValueError(f"unknown real set {name!r}; known: {', '.join(REAL_SETS)}")
+    key = REAL_SETS[name]
+    return Path(realdata) / key / DATASETS[key]["file"]
 
 
 def peak_window(data: ExplorerData, columns: int | None,
