@@ -39,8 +39,7 @@ def synthetic_2d(n_direct: int, n_indirect: int, seed: int, noise: float) -> np.
 
 def real_sets(realdata: str, lr_options: dict) -> list[tuple[str, np.ndarray, dict]]:
     """(name, whole-set traces, LR options with the set's F1 phase) for each real set found."""
-    from nmrlib.nmrio import read_known
-    from nmrlib.nus.dleval import REAL_SETS, load_real_set, real_set_path
+    from nmrlib.nus.dleval import REAL_SETS, load_real_set, lr_options_for, real_set_path
 
     out = []
     for name, key in REAL_SETS.items():
@@ -48,10 +47,8 @@ def real_sets(realdata: str, lr_options: dict) -> list[tuple[str, np.ndarray, di
         if not path.exists():
             print(f"{name}: not run: {path} not found")
             continue
-        options = dict(lr_options)
-        if options.get("virtual_echo"):
-            options["p0"] = read_known(path, key)[1]["p0"]
-        out.append((name, load_real_set(name, path, key=key).fid, options))
+        out.append((name, load_real_set(name, path, key=key).fid,
+                    lr_options_for(path, lr_options, key=key)))
     return out
 
 

@@ -76,10 +76,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from nmrlib.metrics import peak_intensity_r2, pick_peaks
-from nmrlib.nmrio import read_known
 from nmrlib.nus.dleval import (
     ist_2d,
     load_real_set,
+    lr_options_for,
     peak_window,
     r2_vs_nus,
     r2_vs_nus_3d,
@@ -123,8 +123,7 @@ for name, path in (("methyl HMQC", methyl_path), ("13C-15N", nmrglue_path),
         continue
     full_sets[name] = load_real_set(name, path)
     datasets.append(peak_window(full_sets[name], max_columns, threshold_sigma))
-    p0 = read_known(path)[1]["p0"] if lr_options.get("virtual_echo") else 0.0
-    set_options[name] = dict(options, lr=dict(options["lr"], p0=p0))
+    set_options[name] = dict(options, lr=lr_options_for(path, options["lr"]))
 for d in datasets:
     n_peaks = len(pick_peaks(d.reference, threshold_sigma=threshold_sigma))
     print(f"{d.name}: {d.fid.shape[0]} F2 columns x {d.fid.shape[1]} complex t1 points, "

@@ -289,3 +289,15 @@ def test_timing_bench_times_synthetic_and_whole_real_sets(realdata, tmp_path, ca
     assert all(s["seconds"]["dl"] > 0 for s in sets.values())
     with pytest.raises(SystemExit):
         bench["main"](["--lr-options", "not json"])
+
+
+def test_lr_options_for_a_real_set_add_its_f1_phase_only_for_the_echo(realdata):
+    from nmrlib.nmrio import read_known
+    from nmrlib.nus.dleval import lr_options_for, real_set_path
+
+    path = real_set_path(realdata, "MALT1")
+    echo = {"algorithm": "svt", "virtual_echo": True}
+    assert lr_options_for(path, echo) == dict(echo, p0=read_known(path)[1]["p0"])
+    assert lr_options_for(path, {"algorithm": "admm"}) == {"algorithm": "admm"}
+    with pytest.raises(ValueError, match="unknown real set"):
+        real_set_path(realdata, "no such set")

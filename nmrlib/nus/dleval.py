@@ -72,6 +72,16 @@ def real_set_path(realdata: str | Path, name: str) -> Path:
     return Path(realdata) / key / DATASETS[key]["file"]
 
 
+def lr_options_for(path: str | Path, lr_options: dict, *, key: str | None = None) -> dict:
+    """``lr_options`` for the real set at ``path``: with ``virtual_echo`` the set's own F1
+    phase ``p0`` (degrees, from ``nmrlib.nmrio.read_known``) is added, which the echo needs."""
+    if not lr_options.get("virtual_echo"):
+        return dict(lr_options)
+    from nmrlib.nmrio import read_known
+
+    return dict(lr_options, p0=read_known(path, key)[1]["p0"])
+
+
 def peak_window(data: ExplorerData, columns: int | None,
                 threshold_sigma: float = 10.0) -> ExplorerData:
     """The contiguous window of ``columns`` F2 columns of ``data`` holding the most peaks.

@@ -72,6 +72,7 @@ TEN_STAGE_WEIGHTS = DATA_DIR / "dlnmr_10stage.pt"
 LAMBDA_DC = 1e6
 CPU_CHUNK = 128  # traces per forward pass on CPU (cache-sized activations)
 GPU_CHUNK = 4096  # traces per forward pass on a GPU
+GPU_PLANES = 64  # 2D planes per pass of reconstruct_dl_3d on a GPU
 
 
 @dataclass(frozen=True)
@@ -362,7 +363,7 @@ def reconstruct_dl_3d(fid, mask, *, weights: str | Path | DLNMR | None = None,
     check_traces(torch.from_numpy(y.reshape(len(y), mask.size)), torch.from_numpy(mask.ravel()))
     dev = torch.device(device or "cpu")
     if chunk is None:
-        chunk = max(1, CPU_CHUNK // max(mask.shape)) if dev.type == "cpu" else 64
+        chunk = max(1, CPU_CHUNK // max(mask.shape)) if dev.type == "cpu" else GPU_PLANES
     _check_chunk(chunk)
     model = _model(weights, TEN_STAGE_WEIGHTS, dev)
     stages = list(model.stages)
