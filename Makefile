@@ -69,7 +69,7 @@ data/$(1)/tocsy/.made: nmrlib/dataset.py nmrlib/aminoacids.py nmrlib/spin.py nmr
 	$$(PY) -m nmrlib simulate --profile $(1) --out $$(dir $$@) --replace-stale
 	touch $$@
 build/$(1)/notebooks/$(TRAIN)-%.ipynb: notebooks/$(TRAIN).py notebooks/profiles.yml $$(PKG) $$(STAMP) | data/$(1)/tocsy/.made
-	$$(PY) -m nmrlib notebook --profile $(1) --output $$@ $$(call config_params,$$*) $$<
+	$$(PY) -m nmrlib notebook --profile $(1) --output $$@ --overwrite $$(call config_params,$$*) $$<
 build/$(1)/notebooks/04_classification_results.ipynb: $$(CONFIGS:%=build/$(1)/notebooks/$(TRAIN)-%.ipynb)
 build/$(1)/notebooks/10_learning_curve.ipynb: | data/$(1)/tocsy/.made
 endef

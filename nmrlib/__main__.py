@@ -40,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{argv[0]}: interrupted", file=sys.stderr)
         return 130
     except (ValueError, OSError) as err:     # bad input: one line naming it, no traceback
-        print(f"error: {err}", file=sys.stderr)
+        from nmrlib.cli import error_line
+
+        print(f"error: {error_line(err)}", file=sys.stderr)
         return 2
 
 

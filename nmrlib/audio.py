@@ -18,7 +18,6 @@ sentence, resampled to 8 kHz. ``SOURCE.txt`` beside the file says which one was 
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import os
@@ -32,6 +31,8 @@ from hashlib import sha256
 from pathlib import Path
 
 import numpy as np
+
+from nmrlib.cli import CliParser
 
 SAMPLE_RATE_HZ = 8000
 N_MELS = 80
@@ -227,8 +228,8 @@ def speech_source(wav: str | Path) -> str:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nmrlib speech",
-                                     description="Fetch the Fig. 1 speech clip (8 kHz wav)")
+    parser = CliParser(prog="python -m nmrlib speech",
+                       description="Fetch the Fig. 1 speech clip (8 kHz wav)")
     parser.add_argument("--out", type=Path, default=Path("data/speech"))
     parser.add_argument("--offline", action="store_true", help="skip PyPI, use espeak-ng")
     args = parser.parse_args(argv[1:])

@@ -27,11 +27,11 @@ complex64).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
 from contextlib import nullcontext
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +40,7 @@ from torch.utils.data import Dataset
 
 from nmrlib import __version__
 from nmrlib.aminoacids import ACQUISITION, RESIDUES, spin_system
+from nmrlib.cli import CliParser
 from nmrlib.repro import rng, torch_threads, write_json
 from nmrlib.spin import DEFAULT_SELECTION, PRECISIONS, check_selection
 
@@ -181,10 +182,29 @@ def _make_chunk(root: str, params: dict, c: int, k: int, device: str | None) -> 
     return len(data)
 
 
-def _worker_init() -> None:
+def _worker_init(parent_pid: int) -> None:
+    """A simulation worker: one thread, and it exits as soon as its parent is gone.
+
+    A parent killed with SIGKILL cannot stop its pool, so each worker watches for it: once
+    the worker has been re-parented, it ends at once (a chunk in flight is lost, never
+    half-written: chunks are renamed into place complete).
+    """
+    import threading
+    import time
+
     from nmrlib.repro import set_threads
 
     set_threads(1)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+PARENT_POLL_S = 0.2
 
 
 SIMULATOR_FILES = ("spin.py", "aminoacids.py", "dataset.py", "data/aminoacids.json")
@@ -232,33 +252,80 @@ def simulate_dataset(out_dir, *, profile: str | None = None, workers: int | None
     data set with the same parameters is accepted whatever backend made it; an incomplete
     one is only resumed with its own backend (floating-point bits differ between them).
     ``max_chunks`` stops after that many new chunks (used to test resuming). A data set
-    made with other parameters or by other simulator code (:func:`simulator_version`) is
-    refused, or with ``replace_stale`` deleted and simulated anew.
+    made with other parameters or by other simulator code (:func:`simulator_version`), or
+    with a damaged manifest, is refused, or with ``replace_stale`` deleted and simulated
+    anew. Workers exit when this process dies, even by SIGKILL.
     """
     from tqdm.auto import tqdm
 
     params = params_for(profile, **overrides)
+    backend = _check_backend(backend, workers)
+    root = Path(out_dir)
+    if not _open_for_resume(root, params, backend, replace_stale):
+        return root                                   # complete and intact
+    jobs = _pending_chunks(root, params)
+    if max_chunks is not None:
+        jobs = jobs[:max_chunks]
+    total = len(RESIDUES) * params["n_per_class"]
+    bar = tqdm(total=total, desc=f"TOCSY {root}", unit="spectra", disable=not progress)
+    bar.update(total - sum(min(params["chunk_size"], params["n_per_class"] - k *
+                               params["chunk_size"]) for _, k in jobs))
+    if backend == "cuda" or (workers or os.cpu_count() or 1) == 1:
+        device = "cuda" if backend == "cuda" else None
+        for c, k in jobs:
+            bar.update(_make_chunk(str(root), params, c, k, device))
+    else:
+        _run_pool(root, params, jobs, workers, bar)
+    bar.close()
+    done = all(_chunk_done(root, params, c, k) for c in range(len(RESIDUES))
+               for k in range(n_chunks(params)))
+    record = read_manifest(root)
+    if done and not record["complete"]:
+        write_json(root / "manifest.json",
+                   dict(record, complete=True, sha256=_checksums(root, params)))
+    return root
+
+
+def _check_backend(backend: str | None, workers: int | None) -> str:
+    """The backend to use ("cpu" by default); ValueError for an unknown one or bad workers."""
     backend = backend or "cpu"
     if backend not in ("cpu", "cuda"):
         raise ValueError(f"backend must be 'cpu' or 'cuda', got {backend!r}")
-    root = Path(out_dir)
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 1):
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    return backend
+
+
+def _open_for_resume(root: Path, params: dict, backend: str, replace_stale: bool) -> bool:
+    """Prepare ``root`` for simulation; False when it already holds the complete set.
+
+    Refuses (ValueError) a data set made with other parameters, other code, another backend
+    or a damaged manifest (``replace_stale`` deletes it instead); damaged chunks of a
+    complete set are deleted so that they are simulated again.
+    """
     manifest = root / "manifest.json"
     if manifest.is_file():
-        old = json.loads(manifest.read_text())
-        stale = _stale_reason(old, params)
-        if stale and replace_stale:
-            print(f"{root}: {stale}; simulating it anew")
-            shutil.rmtree(root / "chunks", ignore_errors=True)
-            manifest.unlink()
-        elif stale:
+        try:
+            old = read_manifest(root)
+            stale = _stale_reason(old, params)
+        except ValueError as err:   # a damaged manifest: its data set cannot be trusted
+            if not replace_stale:
+                raise ValueError(f"{err}; pass --replace-stale to simulate it anew") from err
+            stale = "with a damaged manifest"
+        if stale and not replace_stale:
             raise ValueError(f"{root} holds a data set {stale}; refusing to mix samples: use "
                              "another output directory, delete it, or pass replace_stale "
                              "(`simulate --replace-stale`)")
+        if stale:
+            print(f"{root}: {stale}; simulating it anew")
+            shutil.rmtree(root / "chunks", ignore_errors=True)
+            manifest.unlink()
     if manifest.is_file():
         if old["complete"]:
             damaged = _damaged_chunks(root, params, old.get("sha256", {}))
             if not damaged:
-                return root
+                return False
             print(f"{root}: {len(damaged)} damaged chunk(s) ({damaged[0][2]}); simulating "
                   "them again")
             for c, k, _ in damaged:
@@ -271,51 +338,44 @@ def simulate_dataset(out_dir, *, profile: str | None = None, workers: int | None
                              f"backend={old.get('backend')!r} (refusing to mix backends)")
     elif (root / "chunks").is_dir() and any((root / "chunks").glob("*.npy")):
         raise ValueError(f"{root}/chunks holds samples but no manifest: refusing to mix")
+    if backend == "cuda" and not torch.cuda.is_available():   # before anything is written
+        raise ValueError("backend 'cuda' needs a CUDA device, and torch sees none: use "
+                         "--backend cpu")
     (root / "chunks").mkdir(parents=True, exist_ok=True)
-    for stale in (root / "chunks").glob("*.part"):   # left by a run that was killed
-        stale.unlink()
+    for stale_part in (root / "chunks").glob("*.part"):   # left by a run that was killed
+        stale_part.unlink()
     if not manifest.is_file():  # records the version that started the data set
         write_json(manifest, _manifest(params, backend, complete=False))
+    return True
 
-    # largest spin systems first, so the pool ends on short jobs
+
+def _pending_chunks(root: Path, params: dict) -> list[tuple[int, int]]:
+    """Chunks ``(c, k)`` still to simulate, largest spin systems first (so a pool ends on
+    short jobs)."""
     cost = [spin_system(code, params["context"]).network().n_transitions for code in RESIDUES]
-    jobs = sorted(((c, k) for k in range(n_chunks(params)) for c in range(len(RESIDUES))
+    return sorted(((c, k) for k in range(n_chunks(params)) for c in range(len(RESIDUES))
                    if not _chunk_done(root, params, c, k)), key=lambda job: (-cost[job[0]], job))
-    if max_chunks is not None:
-        jobs = jobs[:max_chunks]
-    total = len(RESIDUES) * params["n_per_class"]
-    bar = tqdm(total=total, desc=f"TOCSY {root}", unit="spectra", disable=not progress)
-    bar.update(total - sum(min(params["chunk_size"], params["n_per_class"] - k *
-                               params["chunk_size"]) for _, k in jobs))
-    if backend == "cuda" or (workers or os.cpu_count() or 1) == 1:
-        device = "cuda" if backend == "cuda" else None
-        for c, k in jobs:
-            bar.update(_make_chunk(str(root), params, c, k, device))
-    else:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        n_workers = min(workers or os.cpu_count() or 1, max(len(jobs), 1))
-        pool = ProcessPoolExecutor(n_workers, mp_context=mp.get_context("spawn"),
-                                   initializer=_worker_init)
-        try:
-            futures = [pool.submit(_make_chunk, str(root), params, c, k, None) for c, k in jobs]
-            for future in as_completed(futures):
-                bar.update(future.result())
-        except BaseException:   # Ctrl-C or a failed chunk: drop the queue, stop the workers
-            workers_alive = list((getattr(pool, "_processes", None) or {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)
-            for process in workers_alive:   # a chunk in flight is lost, never half-written
-                process.terminate()
-            raise
-        pool.shutdown()
-    bar.close()
-    done = all(_chunk_done(root, params, c, k) for c in range(len(RESIDUES))
-               for k in range(n_chunks(params)))
-    record = json.loads(manifest.read_text())
-    if done and not record["complete"]:
-        write_json(manifest, dict(record, complete=True, sha256=_checksums(root, params)))
-    return root
+
+def _run_pool(root: Path, params: dict, jobs, workers: int | None, bar) -> None:
+    """Simulate ``jobs`` in worker processes (spawned, one thread each)."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    n_workers = min(workers or os.cpu_count() or 1, max(len(jobs), 1))
+    pool = ProcessPoolExecutor(n_workers, mp_context=mp.get_context("spawn"),
+                               initializer=_worker_init, initargs=(os.getpid(),))
+    try:
+        futures = [pool.submit(_make_chunk, str(root), params, c, k, None) for c, k in jobs]
+        for future in as_completed(futures):
+            bar.update(future.result())
+    except BaseException:   # Ctrl-C or a failed chunk: drop the queue, stop the workers
+        workers_alive = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in workers_alive:   # a chunk in flight is lost, never half-written
+            process.terminate()
+        raise
+    pool.shutdown()
 
 
 def _chunk_files(root: Path, c: int, k: int) -> tuple[Path, Path]:
@@ -323,6 +383,13 @@ def _chunk_files(root: Path, c: int, k: int) -> tuple[Path, Path]:
 
 
 def _sha256(path: Path) -> str:
+    """sha256 of ``path``, computed once per process for each (file, size, mtime)."""
+    st = path.stat()
+    return _sha256_cached(str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=65536)
+def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
     import hashlib
 
     digest = hashlib.sha256()
@@ -355,18 +422,48 @@ def _damaged_chunks(root: Path, params: dict, sha256: dict[str, str],
     return damaged
 
 
-def load_manifest(root) -> dict:
+MANIFEST_FIELDS = {"format": str, "params": dict, "classes": list, "complete": bool}
+SIZE_PARAMS = ("n_per_class", "chunk_size", "n1", "n2", "batch", "seed")
+
+
+def read_manifest(root) -> dict:
+    """``root/manifest.json``, checked field by field (ValueError naming what is damaged)."""
     path = Path(root) / "manifest.json"
     if not path.is_file():
         raise FileNotFoundError(f"no TOCSY data set at {root} (missing manifest.json); "
                                 "generate it with `python -m nmrlib simulate`")
-    manifest = json.loads(path.read_text())
-    if manifest.get("format") != FORMAT:
+    try:
+        manifest = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path} is damaged (not JSON: {err})") from err
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ValueError(f"{path} is not a {FORMAT} manifest")
+    for key, kind in MANIFEST_FIELDS.items():
+        if not isinstance(manifest.get(key), kind):
+            raise ValueError(f"{path} is damaged: {key!r} is missing or not a {kind.__name__}")
+    params = manifest["params"]
+    for key in SIZE_PARAMS:
+        value = params.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{path} is damaged: params {key!r} = {value!r} is not an integer "
+                             ">= 0")
+    if not isinstance(manifest.get("sha256", {}), dict):
+        raise ValueError(f"{path} is damaged: 'sha256' is not a table of checksums")
+    return manifest
+
+
+def load_manifest(root) -> dict:
+    """The manifest of the complete data set at ``root``, after checking every chunk.
+
+    Every chunk must be present with the size its header promises and, where the data set
+    recorded checksums when it was completed, match its sha256 (each file is hashed once
+    per process). Anything else is a ValueError that says how to repair it.
+    """
+    manifest = read_manifest(root)
     if not manifest["complete"]:
         raise ValueError(f"the data set at {root} is incomplete: rerun `python -m nmrlib "
                          "simulate` with the same parameters to resume it")
-    damaged = _damaged_chunks(Path(root), manifest["params"], {}, verify=False)
+    damaged = _damaged_chunks(Path(root), manifest["params"], manifest.get("sha256", {}))
     if damaged:
         raise ValueError(f"the data set at {root} is marked complete but {len(damaged)} "
                          f"chunk(s) are damaged, e.g. {damaged[0][2]}: rerun `python -m nmrlib "
@@ -444,8 +541,8 @@ def summary(root) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nmrlib simulate",
-                                     description="simulate the TOCSY data set for a profile")
+    parser = CliParser(prog="python -m nmrlib simulate",
+                       description="simulate the TOCSY data set for a profile")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
     parser.add_argument("--out", default=None,
                         help="output directory (default data/<profile>/tocsy)")

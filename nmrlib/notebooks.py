@@ -19,7 +19,8 @@ import ast
 import os
 from pathlib import Path
 
-from nmrlib.repro import cuda_available, project_root
+from nmrlib.cli import CliParser
+from nmrlib.repro import check_output, cuda_available, project_root
 
 PROFILES = ("smoke", "quick", "paper")
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
@@ -104,34 +105,55 @@ def parameters_for(source: str | Path, profile: str, **extra) -> dict:
     return params
 
 
-def execute(source: str | Path, profile: str, output: str | Path | None = None,
-            **extra) -> Path:
-    """Execute ``source`` with papermill under ``profile``; return the executed notebook path."""
+def execute(source: str | Path, profile: str, output: str | Path | None = None, *,
+            overwrite: bool = False, **extra) -> Path:
+    """Execute ``source`` with papermill under ``profile``; return the executed notebook path.
+
+    The default output, ``build/<profile>/notebooks/<stem>.ipynb``, is the runner's own and
+    is replaced; an explicit ``output`` must end in ``.ipynb``, may never be the source, and
+    an existing one is replaced only with ``overwrite``. Either way the old file stays in
+    place until the run has succeeded (the new notebook is written beside it and renamed).
+    """
     import papermill
 
     source = Path(source).resolve()
+    if not source.is_file():
+        raise FileNotFoundError(f"notebook source {source} not found" if not source.exists()
+                                else f"notebook source {source} is not a regular file")
     root = project_root(source.parent)
     # a relative ``output`` is relative to the caller's working directory (as the Makefile
     # passes it), not to the notebook
-    output = Path(output or root / "build" / profile / "notebooks" / f"{source.stem}.ipynb")
-    output = output.resolve()
-    output.parent.mkdir(parents=True, exist_ok=True)
+    if output is None:
+        overwrite = True
+        output = root / "build" / profile / "notebooks" / f"{source.stem}.ipynb"
+    output = Path(output).resolve()
+    if output == source:
+        raise ValueError(f"--output {output} is the notebook source itself; give another file")
+    if output.suffix != ".ipynb":
+        raise ValueError(f"--output {output} must end in .ipynb (it is an executed notebook)")
     params = parameters_for(source, profile, **extra)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    check_output(output, overwrite=overwrite)
     partial = output.with_name(output.stem + ".part.ipynb")
     failed = output.with_name(output.stem + ".failed.ipynb")
-    for stale in (output, failed):
-        stale.unlink(missing_ok=True)
+    failed.unlink(missing_ok=True)
     print(f"[{profile}] {source.name} -> {_shown(output, root)}  parameters {params}")
     try:
         papermill.execute_notebook(
             read_source(source), str(partial), parameters=params, kernel_name="python3",
             cwd=str(root), progress_bar=False, report_mode=False,
         )
-    except BaseException:
+    except BaseException as err:
         if partial.exists():
             os.replace(partial, failed)
             print(f"failed: see {_shown(failed, root)}")
+        if isinstance(err, papermill.PapermillExecutionError):  # the notebook's own error
+            raise ValueError(f"{source.name} failed in cell {err.exec_count}: {err.ename}: "
+                             f"{' '.join(str(err.evalue).split())[:200]} (executed notebook: "
+                             f"{_shown(failed, root)}; {_shown(output, root)} left as it was)"
+                             ) from err
         raise
+    check_output(output, overwrite=overwrite)   # nothing appeared there meanwhile
     os.replace(partial, output)
     return output
 
@@ -182,7 +204,7 @@ def make_golden(source: str | Path) -> Path:
 
 def main(argv: list[str]) -> int:
     command = argv[0]
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog=f"python -m nmrlib {command}",
         description="Execute notebooks with papermill under a profile"
         if command == "notebook" else "Refresh nbval golden notebooks (smoke profile)",
@@ -191,7 +213,11 @@ def main(argv: list[str]) -> int:
                         help="notebook sources (default: every notebooks/NN_*.py)")
     if command == "notebook":
         parser.add_argument("--profile", choices=PROFILES, required=True)
-        parser.add_argument("--output", type=Path, help="executed notebook path (one source)")
+        parser.add_argument("--output", type=Path,
+                            help="executed notebook path, *.ipynb (one source; default "
+                                 "build/<profile>/notebooks/<stem>.ipynb)")
+        parser.add_argument("--overwrite", action="store_true",
+                            help="replace an existing --output once the run has succeeded")
         parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                             help="set a declared parameter (VALUE parsed as YAML); repeatable")
     args = parser.parse_args(argv[1:])
@@ -204,7 +230,7 @@ def main(argv: list[str]) -> int:
         parser.error("--output needs exactly one source")
     extra = dict(_parse_param(text, parser) for text in args.param)
     for source in sources:
-        execute(source, args.profile, args.output, **extra)
+        execute(source, args.profile, args.output, overwrite=args.overwrite, **extra)
     return 0
 
 

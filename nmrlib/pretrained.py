@@ -108,11 +108,17 @@ def load_pretrained_ecapa(source: str | os.PathLike | None = None,
         where = "local folder" if is_local else "hub"
         reason = f"{type(err).__name__}: {err}".splitlines()[0][:300]
         raise PretrainedUnavailable(f"cannot load {source} from the {where} ({reason})") from err
-    modules = model.mods
-    embedding = modules["embedding_model"]
-    return PretrainedECAPA(
-        source=source, embedding_model=embedding,
-        compute_features=modules["compute_features"], mean_var_norm=modules["mean_var_norm"],
-        input_size=int(embedding.blocks[0].conv.conv.in_channels),
-        embedding_size=int(embedding.fc.conv.out_channels),
-    )
+    try:   # the parts Table II uses; another architecture lacks them
+        modules = model.mods
+        embedding = modules["embedding_model"]
+        return PretrainedECAPA(
+            source=source, embedding_model=embedding,
+            compute_features=modules["compute_features"],
+            mean_var_norm=modules["mean_var_norm"],
+            input_size=int(embedding.blocks[0].conv.conv.in_channels),
+            embedding_size=int(embedding.fc.conv.out_channels),
+        )
+    except (AttributeError, KeyError, IndexError, TypeError) as err:
+        raise PretrainedUnavailable(
+            f"{source} does not hold the ECAPA-TDNN of {HUB_ID} ({type(err).__name__}: "
+            f"{' '.join(str(err).split())[:120]})") from err

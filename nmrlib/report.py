@@ -22,7 +22,6 @@ have (the CD79b HSQC) is compared on our real sets where the claim is general, a
 
 from __future__ import annotations
 
-import argparse
 import html
 import json
 import math
@@ -36,6 +35,7 @@ import numpy as np
 
 from nmrlib import papers
 from nmrlib.classification_tables import load_results
+from nmrlib.cli import CliParser
 from nmrlib.notebooks import PROFILES, load_profiles, notebook_sources
 from nmrlib.repro import environment_report, project_root
 
@@ -645,8 +645,8 @@ what they change.</p>
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nmrlib report",
-                                     description="Build build/report/index.html")
+    parser = CliParser(prog="python -m nmrlib report",
+                       description="Build build/report/index.html")
     parser.add_argument("--profile", choices=PROFILES, required=True)
     args = parser.parse_args(argv[1:])
     index = build_report(args.profile)

@@ -37,7 +37,11 @@ def set_threads(n: int | None = None) -> int:
     Default: ``$NMRLIB_THREADS`` if set (e.g. to share a machine with a training run),
     else all cores, at most 16.
     """
-    n = int(n or os.environ.get("NMRLIB_THREADS") or min(os.cpu_count() or 1, 16))
+    if n is None:
+        n = os.environ.get("NMRLIB_THREADS") or min(os.cpu_count() or 1, 16)
+    n = int(n)
+    if n < 1:
+        raise ValueError(f"the thread count must be >= 1, got {n}")
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(n)
     if "torch" in sys.modules:
@@ -201,6 +205,64 @@ def atomic_output(path: str | Path, *, overwrite: bool = False) -> Iterator[Path
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def save_torch(payload: dict, path: str | Path) -> Path:
+    """``torch.save`` ``payload`` atomically to ``path`` (folder created, old file replaced).
+
+    The one writer of checkpoints and weight files: a run killed while saving leaves the
+    previous file (or none), never a half-written one.
+    """
+    import torch
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_output(path, overwrite=True) as tmp:
+        torch.save(payload, tmp)
+    return path
+
+
+def load_torch(path: str | Path, what: str, keys: tuple[str, ...] = (),
+               map_location: str = "cpu") -> dict:
+    """Read a dict written by :func:`save_torch` without ever running code from it.
+
+    ``torch.load(..., weights_only=True)`` unpickles tensors and plain data only, so a
+    crafted file cannot execute anything. Every failure is a one-line error naming the
+    file: FileNotFoundError when it is missing, ValueError when it is damaged (empty,
+    truncated, random bytes), holds other objects (refused as unsafe) or lacks ``keys``.
+    ``what`` names the kind of file in the messages ("checkpoint", "DLNMR weights").
+    """
+    import pickle
+
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} {path} not found" if not path.exists()
+                                else f"{what} {path} is not a regular file")
+    try:
+        blob = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        if "GLOBAL" in str(err):   # a class or function to import and call: refused
+            raise ValueError(f"{what} {path} holds objects other than tensors and plain data; "
+                             "refusing to load it (unpickling it could run code)") from err
+        raise ValueError(f"{what} {path} is damaged or not a torch file "
+                         f"({_first_line(err)})") from err
+    except Exception as err:  # torch raises RuntimeError, EOFError, ... for damaged files
+        raise ValueError(f"{what} {path} is damaged or not a torch file "
+                         f"({_first_line(err)})") from err
+    if not isinstance(blob, dict):
+        raise ValueError(f"{what} {path} holds a {type(blob).__name__}, not a dict")
+    missing = [key for key in keys if key not in blob]
+    if missing:
+        raise ValueError(f"{what} {path} lacks {', '.join(map(repr, missing))} (made by other "
+                         "code, or damaged)")
+    return blob
+
+
+def _first_line(err: BaseException) -> str:
+    """``Type: message`` of ``err`` on one line, at most 120 characters."""
+    return f"{type(err).__name__}: {' '.join(str(err).split())}"[:120]
 
 
 def write_json(path: str | Path, payload: dict) -> Path:

@@ -35,7 +35,6 @@ order); the test split is never reduced.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
@@ -45,7 +44,15 @@ from pathlib import Path
 
 import numpy as np
 
-from nmrlib.repro import environment_report, rng, write_json
+from nmrlib.cli import CliParser
+from nmrlib.repro import (
+    check_output,
+    environment_report,
+    load_torch,
+    rng,
+    save_torch,
+    write_json,
+)
 
 TABLE_I_ENCODERS = ("fbank", "conv1d")
 LR_SCHEDULES = ("constant", "onecycle")
@@ -268,15 +275,6 @@ def _fingerprint(payload: dict) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _atomic_save(obj, path: Path) -> None:
-    import torch
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
 def predict(model, split: PreparedSplit, batch_size: int, device: str, amp: bool,
             workers: int = 0) -> np.ndarray:
     """Predicted labels for every item of ``split`` (model in eval mode, no gradients)."""
@@ -312,6 +310,17 @@ def make_scheduler(optimiser, schedule: str, lr: float, total_steps: int):
             anneal_strategy="cos", cycle_momentum=False)
 
 
+CHECKPOINT_KEYS = ("fingerprint", "model", "optimiser", "scaler", "history", "best", "result")
+
+
+def _check_finite_loss(loss: float, name: str, seed: int, epoch: int) -> None:
+    """Stop a run whose loss is NaN or infinite: its model and results would be garbage."""
+    if not np.isfinite(loss):
+        raise ValueError(f"{name} seed {seed}: the training loss became {loss} in epoch "
+                         f"{epoch + 1}; the data or the settings (learning rate) are bad, so "
+                         "no result is written")
+
+
 def train_one_seed(config: Configuration, splits: dict, *, seed: int, epochs: int,
                    batch_size: int, lr: float, device: str, amp: bool, checkpoint: Path,
                    fingerprint: dict, pretrained=None, progress: bool = True,
@@ -326,8 +335,8 @@ def train_one_seed(config: Configuration, splits: dict, *, seed: int, epochs: in
     key = _fingerprint({**fingerprint, "seed": seed})
     state = None
     if checkpoint.exists():
-        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-        if state.get("fingerprint") != key:
+        state = load_torch(checkpoint, "checkpoint", CHECKPOINT_KEYS)
+        if state["fingerprint"] != key:
             raise ValueError(f"{checkpoint} was made with other settings; delete it to retrain")
         if state.get("result") is not None:
             return state["result"]
@@ -344,12 +353,16 @@ def train_one_seed(config: Configuration, splits: dict, *, seed: int, epochs: in
     history: list[dict] = []
     best = {"epoch": -1, "val_accuracy": -1.0, "state": None}
     if state is not None:
-        model.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        scheduler.load_state_dict(state["scheduler"])
-        scaler.load_state_dict(state["scaler"])
-        history, best = state["history"], state["best"]
-        torch.set_rng_state(state["torch_rng"])   # dropout etc. continue as if never stopped
+        try:
+            model.load_state_dict(state["model"])
+            optimiser.load_state_dict(state["optimiser"])
+            scheduler.load_state_dict(state["scheduler"])
+            scaler.load_state_dict(state["scaler"])
+            history, best = list(state["history"]), dict(state["best"])
+            torch.set_rng_state(state["torch_rng"])  # dropout etc. continue as if never stopped
+        except (KeyError, RuntimeError, TypeError, ValueError) as err:
+            raise ValueError(f"checkpoint {checkpoint} does not fit this run ({type(err).__name__}"
+                             f"); delete it to retrain") from err
 
     train, val, test = splits["train"], splits["val"], splits["test"]
     n_classes = model.head.out_features
@@ -372,6 +385,7 @@ def train_one_seed(config: Configuration, splits: dict, *, seed: int, epochs: in
             scaler.step(optimiser)
             scaler.update()
             scheduler.step()
+            _check_finite_loss(float(loss.detach()), config.name, seed, epoch)
             total_loss += float(loss.detach()) * len(y)
             seen += len(y)
             bar.set_postfix(loss=f"{total_loss / seen:.3f}")
@@ -388,7 +402,7 @@ def train_one_seed(config: Configuration, splits: dict, *, seed: int, epochs: in
         if val_acc > best["val_accuracy"]:
             best = {"epoch": epoch + 1, "val_accuracy": val_acc,
                     "state": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
-        _atomic_save({"fingerprint": key, "model": model.state_dict(),
+        save_torch({"fingerprint": key, "model": model.state_dict(),
                       "optimiser": optimiser.state_dict(), "scaler": scaler.state_dict(),
                       "scheduler": scheduler.state_dict(), "history": history, "best": best,
                       "result": None,
@@ -409,7 +423,7 @@ def train_one_seed(config: Configuration, splits: dict, *, seed: int, epochs: in
                     "test_spectra_per_s": len(test) / test_s if test_s else None},
         "parameters": parameter_counts(model),
     }
-    _atomic_save({"fingerprint": key, "model": model.state_dict(), "optimiser": None,
+    save_torch({"fingerprint": key, "model": model.state_dict(), "optimiser": None,
                   "scaler": None, "history": history, "best": {**best, "state": None},
                   "result": result}, checkpoint)
     return result
@@ -429,6 +443,35 @@ def summarise(runs: list[dict], n_classes: int) -> dict:
         "train_spectra_per_s_mean": float(np.mean(
             [h["train_spectra_per_s"] for r in runs for h in r["history"]])),
     }
+
+
+def _positive_int(name: str, value, *, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def check_run_settings(*, seeds, epochs, batch_size, lr, max_per_class=None,
+                       max_val_per_class=None, workers=None) -> None:
+    """Refuse settings under which no honest training run exists (one-line ValueError).
+
+    At least one epoch and one sample per batch, a finite positive learning rate, one or
+    more non-negative integer seeds, and positive caps: ``epochs=0`` would "test" an
+    untrained model and call it a result.
+    """
+    _positive_int("epochs", epochs)
+    _positive_int("batch_size", batch_size)
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < float("inf"):
+        raise ValueError(f"the learning rate must be a finite number > 0, got {lr!r}")
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("give at least one seed")
+    for seed in seeds:
+        _positive_int("a seed", seed, minimum=0)
+    for name, cap in (("max_per_class", max_per_class), ("max_val_per_class", max_val_per_class)):
+        if cap is not None:
+            _positive_int(name, cap)
+    if workers is not None:
+        _positive_int("workers", workers, minimum=0)
 
 
 def result_path(results_dir: str | Path, name: str) -> Path:
@@ -452,6 +495,9 @@ def run_configuration(config: Configuration | str, data_root: str | Path, *,
     from nmrlib.aminoacids import RESIDUES
 
     config = configuration(config) if isinstance(config, str) else config
+    check_run_settings(seeds=seeds, epochs=epochs, batch_size=batch_size, lr=lr,
+                       max_per_class=max_per_class, max_val_per_class=max_val_per_class,
+                       workers=workers)
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError("device 'cuda' requested but torch sees no CUDA device")
     amp = device.startswith("cuda") if amp is None else bool(amp)
@@ -466,6 +512,8 @@ def run_configuration(config: Configuration | str, data_root: str | Path, *,
     payload = {"name": config.name, "table": config.table, "configuration": asdict(config),
                "settings": settings, "seeds": [int(s) for s in seeds], "classes": list(RESIDUES)}
     out = result_path(results_dir, config.name)
+    out.parent.mkdir(parents=True, exist_ok=True)   # a bad results path fails before training
+    check_output(out, overwrite=True)
 
     pretrained = None
     if config.pretrained != "none":
@@ -548,8 +596,8 @@ def learning_curve(config: Configuration | str, data_root: str | Path, sizes, *,
 # ---- command line ----------------------------------------------------------------------------
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nmrlib train",
-                                     description="Train one classifier configuration")
+    parser = CliParser(prog="python -m nmrlib train",
+                       description="Train one classifier configuration")
     parser.add_argument("name", nargs="?", help="configuration name (see --list)")
     parser.add_argument("--list", action="store_true", help="print the 12 configuration names")
     parser.add_argument("--params", action="store_true",
@@ -568,6 +616,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--max-per-class", type=int)
     parser.add_argument("--max-val-per-class", type=int)
     parser.add_argument("--workers", type=int, help="DataLoader processes (default: 8 on CUDA)")
+    parser.add_argument("--keep-going", action="store_true",
+                        help="exit 0 when the configuration cannot run (its JSON says "
+                             "'not run: reason'); default: exit 2")
     parser.add_argument("--pretrained-source",
                         help="local folder or hub id of speechbrain/spkrec-ecapa-voxceleb")
     args = parser.parse_args(argv[1:])
@@ -579,17 +630,21 @@ def main(argv: list[str]) -> int:
         return 0
     if not args.name:
         parser.error("give a configuration name or --list")
-    result = run_configuration(
+    out = run_configuration(
         args.name, args.data, seeds=args.seeds, epochs=args.epochs,
         batch_size=args.batch_size, lr=args.lr, device=args.device, crop=args.crop,
         max_per_class=args.max_per_class, max_val_per_class=args.max_val_per_class,
         pretrained_source=args.pretrained_source, results_dir=args.results,
         checkpoint_dir=args.checkpoints, workers=args.workers, lr_schedule=args.lr_schedule)
-    if result["status"] != "ok":
-        print(f"{result['name']}: {result['status']}")
+    if out["status"] != "ok":
+        where = result_path(args.results, out["name"])
+        if not args.keep_going:   # scripts must see that nothing was trained
+            raise ValueError(f"{out['name']}: {out['status']} (recorded in {where}; "
+                             "--keep-going exits 0)")
+        print(f"{out['name']}: {out['status']} (recorded in {where})")
         return 0
-    s = result["summary"]
-    print(f"{result['name']}: test accuracy {s['accuracy_mean']:.3f} over {s['n_seeds']} seed(s)")
+    s = out["summary"]
+    print(f"{out['name']}: test accuracy {s['accuracy_mean']:.3f} over {s['n_seeds']} seed(s)")
     return 0
 
 

@@ -29,6 +29,10 @@ must be unchanged afterwards. Outcomes, the first that applies:
   line + error), or a temporary file left behind;
 * ``clear error`` -- as required.
 
+The cases of the long-job surfaces (notebook runner, training, simulation, checkpoints,
+manifests, weight files, pretrained folders) live in ``tests/fuzz_jobs.py`` and are added
+to the same list. The counts are also given per surface (the case id's first word).
+
 A copy of nmrlib without the overwrite flags (``-ov``, ``--overwrite``,
 ``write_nuslist(overwrite=)``) always overwrote: for it the same cases run without them.
 
@@ -57,6 +61,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import fuzz_jobs
 import numpy as np
 
 HANG_SECONDS = 30
@@ -162,6 +167,7 @@ class Api:
     func: Callable[[], object]
     errors: tuple[type[BaseException], ...] = (ValueError,)
     guard: list[Path] = field(default_factory=list)
+    absent: list[Path] = field(default_factory=list)
 
 
 @dataclass
@@ -171,6 +177,7 @@ class Cli:
     argv: list[str]
     guard: list[Path] = field(default_factory=list)
     proc: bool = False
+    absent: list[Path] = field(default_factory=list)
 
 
 @dataclass
@@ -590,6 +597,7 @@ def _api_cases() -> None:
          "needs about .* GiB"),
         ("ist-i-mult-nan", _reconstruct(fid, mask, "ist", i_mult=float("nan")), "i_mult"),
         ("ist-zf-0", _reconstruct(fid, mask, "ist", zf=0), "positive integer zf"),
+        ("ist-zf-huge", _reconstruct(fid, mask, "ist", zf=10**9), "IST on .* needs about .* GiB"),
         ("ist-p0-nan", _reconstruct(fid, mask, "ist", virtual_echo=True, p0=float("nan")),
          "phases must be finite"),
         ("dl-chunk-0", _reconstruct(fid, mask, "dl", chunk=0), "chunk must be a positive"),
@@ -605,7 +613,8 @@ def _api_cases() -> None:
     def corrupt_weights(env):
         path = env.text("weights.pt", b"not a torch file" * 10)
         return Api(_reconstruct(fid, mask, "dl", weights=path))
-    add("api-dl-weights-corrupt", "not a DLNMR weight file", corrupt_weights)
+    add("api-dl-weights-corrupt", "DLNMR weight file .* is damaged or not a torch file",
+        corrupt_weights)
 
     def schedule_call(func):
         def call():
@@ -903,6 +912,7 @@ _api_cases()
 _schedule_api_cases()
 _schedule_cli_cases()
 _reconstruct_cli_cases()
+fuzz_jobs.register(add, Api, Cli)   # notebook, training, simulation, checkpoints (issue 20)
 
 
 # --------------------------------------------------------------------------- running
@@ -970,6 +980,9 @@ def run_case(case: Case, env: Env) -> Result:
                and before[path] != after[path]]
     if changed:
         return Result("data destroyed", f"changed: {', '.join(changed)}; {result.detail}")
+    written = [str(path) for path in action.absent if path.exists()]
+    if written:
+        return Result("silent", f"wrote {', '.join(written)} for bad input; {result.detail}")
     stray = _stray_parts(env.tmp)
     if stray and result.outcome == "clear error":
         return Result("unclear error", f"left temporary files {stray}; {result.detail}")
@@ -994,7 +1007,7 @@ def _run_api(action: Api, match: str) -> Result:
 
 
 def _run_cli(action: Cli, match: str) -> Result:
-    action = Cli(_supported_argv(action.argv), action.guard, action.proc)
+    action = Cli(_supported_argv(action.argv), action.guard, action.proc, action.absent)
     if action.proc:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), str(ROOT)) if p)
@@ -1084,8 +1097,12 @@ def run_all(cases: list[Case] | None = None, verbose: bool = False) -> dict:
             if verbose:
                 print(f"{result.outcome:15s} {case.id:40s} {result.detail[:150]}", flush=True)
     counts = Counter(r["outcome"] for r in results.values())
+    by_surface: dict[str, Counter] = {}
+    for case_id, result in results.items():
+        by_surface.setdefault(case_id.split("-")[0], Counter())[result["outcome"]] += 1
     return {"nmrlib": str(Path(nmrlib.__file__).parent), "cases": len(results),
             "counts": {o: counts.get(o, 0) for o in (*OUTCOMES, "skipped")},
+            "by_surface": {name: dict(c) for name, c in sorted(by_surface.items())},
             "results": results}
 
 
@@ -1110,6 +1127,7 @@ if __name__ == "__main__":
 
     torch.set_num_threads(1)
     report = run_all(verbose=args.verbose)
-    print(json.dumps({k: report[k] for k in ("nmrlib", "cases", "counts")}, indent=2))
+    print(json.dumps({k: report[k] for k in ("nmrlib", "cases", "counts", "by_surface")},
+                     indent=2))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n")

@@ -113,7 +113,7 @@ def _outcome(out: Path) -> tuple[dict, dict]:
         for key in ("train_s", "val_s", "train_spectra_per_s"):
             epoch.pop(key)
     (checkpoint,) = (out / "checkpoints").rglob("*.pt")
-    return run, torch.load(checkpoint, map_location="cpu", weights_only=False)["model"]
+    return run, torch.load(checkpoint, map_location="cpu", weights_only=True)["model"]
 
 
 def test_training_resumes_bit_identical_after_kills(tmp_path):
@@ -173,3 +173,64 @@ def test_a_data_set_from_other_simulator_code_is_refused_or_replaced(tmp_path, m
     simulate_dataset(root, workers=1, progress=False, replace_stale=True, **DATA)
     assert json.loads((root / "manifest.json").read_text())["simulator"] == "0123456789ab"
     assert _files(root) == good
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat_file.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie left for a non-reaping init counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs /proc (Linux)")
+def test_simulation_workers_exit_when_the_parent_is_killed(tmp_path):
+    """Issue 20 #5: SIGKILL of `simulate --workers 2` ends its workers too, at once."""
+    out = tmp_path / "set"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nmrlib", "simulate", "--profile", "quick", "--workers", "2",
+         "--selection", "in-phase", "--out", str(out)], env=ENV, cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list((out / "chunks").glob("*.npy")) and time.monotonic() < deadline:
+        assert process.poll() is None
+        time.sleep(0.05)
+    workers = _children(process.pid)
+    assert len(workers) >= 2
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 10
+    while any(map(_running, workers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(map(_running, workers)), "workers outlived their killed parent"
+    written = sorted(p.name for p in (out / "chunks").iterdir())
+    time.sleep(1.0)
+    assert sorted(p.name for p in (out / "chunks").iterdir()) == written
+
+
+def test_a_chunk_overwritten_with_nan_in_place_is_refused_when_read(tmp_path):
+    """Issue 20 #3: the sha256 recorded at completion is checked whenever the set is read."""
+    from nmrlib.dataset import TocsyDataset
+
+    root = simulate_dataset(tmp_path / "set", workers=1, progress=False, **DATA)
+    chunk = chunk_path(root, 4, 2)
+    array = np.load(chunk)
+    array[:] = np.nan
+    with open(chunk, "r+b") as fh:        # same header, same size
+        np.save(fh, array)
+    with pytest.raises(ValueError, match=r"04_.*_0002\.npy does not match its recorded sha256"):
+        TocsyDataset(root, "train")

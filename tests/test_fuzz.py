@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fuzz_cases import CASES, ROOT, SAMPLED, Env, build_base, run_case, skip_reason
+from fuzz_jobs import MARKER
 
 from nmrlib import nmrio
 from nmrlib.nus import read_nuslist, write_nuslist
@@ -32,9 +33,25 @@ def base(tmp_path_factory) -> Path:
     return build_base(tmp_path_factory.mktemp("fuzz-base"))
 
 
-def test_the_fuzz_set_holds_at_least_100_distinct_cases():
-    assert len(CASES) >= 100
+def test_the_fuzz_set_holds_at_least_300_distinct_cases_across_the_surfaces():
+    assert len(CASES) >= 300
     assert len({case.id for case in CASES}) == len(CASES)
+    surfaces = {case.id.split("-")[0] for case in CASES}
+    assert {"nb", "train", "dlnmr", "simulate", "weights", "pretrained"} <= surfaces
+
+
+def test_no_crafted_pickle_ever_runs_code(base, tmp_path):
+    """Issue 20 #2: checkpoints and weight files that would call a function are refused
+    (a clear error) and the function never runs (its marker file is never written)."""
+    crafted = [case for case in CASES if case.id.endswith("-crafted")]
+    assert {c.id for c in crafted} >= {"train-checkpoint-crafted", "dlnmr-checkpoint-crafted",
+                                         "weights-crafted"}
+    for i, case in enumerate(crafted):
+        folder = tmp_path / f"case{i}"
+        folder.mkdir()
+        result = run_case(case, Env(base, folder))
+        assert result.outcome == "clear error", f"{case.id}: {result.detail}"
+        assert not (folder / MARKER).exists(), f"{case.id} ran code from the pickle"
 
 
 def test_the_unmutated_fixtures_read(base, tmp_path):

@@ -222,3 +222,48 @@ def test_streamed_and_preloaded_batches_agree(fake_dataset):
         assert torch.equal(xa, xb) and torch.equal(ya, yb)
     assert xa.shape[1:] == (4, 128)
     assert np.array_equal(streamed.labels_array(), base.labels)
+
+
+def test_a_nan_loss_stops_the_run_and_writes_no_result(fake_dataset, tmp_path, monkeypatch):
+    """Issue 20 #3: data that make the loss NaN never end as a result marked "ok"."""
+    clean = FakeTocsy.__getitem__
+
+    def poisoned(self, index):
+        x, c = clean(self, index)
+        return torch.full_like(x, float("nan")), c
+
+    monkeypatch.setattr(FakeTocsy, "__getitem__", poisoned)
+    with pytest.raises(ValueError, match="training loss became nan in epoch 1"):
+        run_configuration("conv1d-deep_picker", fake_dataset, epochs=1, batch_size=20,
+                          results_dir=tmp_path / "r", checkpoint_dir=tmp_path / "c",
+                          progress=False)
+    assert not (tmp_path / "r" / "classification" / "conv1d-deep_picker.json").exists()
+
+
+@pytest.mark.parametrize("settings, match", [
+    (dict(epochs=0), "epochs must be an integer >= 1"),
+    (dict(epochs=-3), "epochs must be an integer >= 1"),
+    (dict(batch_size=0), "batch_size must be an integer >= 1"),
+    (dict(lr=float("nan")), "learning rate"),
+    (dict(seeds=()), "at least one seed"),
+])
+def test_settings_without_an_honest_run_are_refused(fake_dataset, tmp_path, settings, match):
+    """Issue 20 #4: no epoch, no batch or no seed is refused before anything is written."""
+    kwargs = dict(epochs=1, batch_size=20, results_dir=tmp_path / "r",
+                  checkpoint_dir=tmp_path / "c", progress=False) | settings
+    with pytest.raises(ValueError, match=match):
+        run_configuration("conv1d-deep_picker", fake_dataset, **kwargs)
+    assert not (tmp_path / "r" / "classification").exists()
+
+
+def test_the_cli_exits_non_zero_when_a_configuration_cannot_run(tmp_path, capsys):
+    """Issue 20 (honest status): "not run" is exit 2 unless --keep-going asks for 0."""
+    argv = ["train", "conv1d-ecapa_l-pretrained_frozen", "--data", str(tmp_path),
+            "--results", str(tmp_path / "r"), "--pretrained-source", str(tmp_path / "none")]
+    assert training.main(argv + ["--keep-going"]) == 0
+    assert "not run" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="not run: local pretrained folder"):
+        training.main(argv)
+    saved = json.loads((tmp_path / "r" / "classification" /
+                        "conv1d-ecapa_l-pretrained_frozen.json").read_text())
+    assert saved["status"].startswith("not run: ")

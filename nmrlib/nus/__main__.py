@@ -26,8 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
+from nmrlib.cli import CliParser, error_line
 from nmrlib.nus.reconstruct import METHODS
-from nmrlib.nus.schedules import MAX_GRID_POINTS, CliParser, error_line
+from nmrlib.nus.schedules import MAX_GRID_POINTS
 
 ITERATION_OPTION = {"lr": "max_iter", "ist": "iterations"}
 

@@ -54,7 +54,6 @@ Sign/unit conventions: FID index = complex t1 point (dwell units), spectrum =
 from __future__ import annotations
 
 import json
-import pickle
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -86,6 +85,20 @@ class DLNMRConfig:
     kernel_size: int = 3
     lambda_dc: float = LAMBDA_DC
     extend: int = 1     # applied to FIDs zero-extended to extend * n (see reconstruct_dl)
+
+    def __post_init__(self) -> None:
+        """Refuse a configuration that is no cascade (a zero-stage "network" would return the
+        zero-filled input as if it were a reconstruction)."""
+        for name, low in (("n_stages", 1), ("n_layers", 2), ("first_maps", 1), ("growth", 1),
+                          ("kernel_size", 1), ("extend", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"DLNMR {name} must be an integer >= {low}, got {value!r}")
+        if self.kernel_size % 2 == 0:
+            raise ValueError(f"DLNMR kernel_size must be odd, got {self.kernel_size}")
+        if not (isinstance(self.lambda_dc, (int, float)) and 0 <= self.lambda_dc < float("inf")):
+            raise ValueError(f"DLNMR lambda_dc must be a finite number >= 0, got "
+                             f"{self.lambda_dc!r}")
 
 
 class DenseCNN(nn.Module):
@@ -194,15 +207,11 @@ class DLNMR(nn.Module):
 
 def save_weights(model: DLNMR, path: str | Path, meta: dict) -> Path:
     """Write float32 weights + config to ``path`` and ``meta`` (+config) to a JSON sidecar."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from nmrlib.repro import save_torch, write_json
+
     state = {k: v.detach().cpu().float() if v.is_floating_point() else v.detach().cpu()
              for k, v in model.state_dict().items()}
-    tmp = path.with_name(path.name + ".part")
-    torch.save({"config": asdict(model.cfg), "state_dict": state}, tmp)
-    tmp.replace(path)
-    from nmrlib.repro import write_json
-
+    path = save_torch({"config": asdict(model.cfg), "state_dict": state}, path)
     write_json(path.with_suffix(".json"), {"config": asdict(model.cfg), **meta})
     return path
 
@@ -214,16 +223,17 @@ def _load_cached(path: str, device: str) -> DLNMR:
 
 def load_weights(path: str | Path = DEFAULT_WEIGHTS, device: str | torch.device = "cpu") -> DLNMR:
     """Load a weight file written by :func:`save_weights`; the model is in eval mode."""
+    from nmrlib.repro import load_torch
+
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"DLNMR weights not found: {path} (train with "
                                 f"`python -m nmrlib train-dlnmr`)")
+    blob = load_torch(path, "DLNMR weight file", ("config", "state_dict"))
     try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
         model = DLNMR(DLNMRConfig(**blob["config"]))
         model.load_state_dict(blob["state_dict"])
-    except (RuntimeError, EOFError, KeyError, TypeError, ValueError, pickle.UnpicklingError) \
-            as err:
+    except (RuntimeError, KeyError, TypeError, ValueError) as err:
         why = " ".join(str(err).split())[:80]
         raise ValueError(f"{path}: not a DLNMR weight file ({type(err).__name__}: {why})") \
             from err

@@ -41,6 +41,7 @@ def _method(name: str):
 
 ITERATION_OPTIONS = ("max_iter", "iterations")
 LR_WORK_ARRAYS = 6  # Hankel-sized complex arrays alive at once in one LR ADMM step
+IST_WORK_ARRAYS = 4  # spectrum-sized complex arrays alive at once in one IST iteration
 
 
 def check_traces(fid, mask) -> None:
@@ -107,21 +108,37 @@ def _check_options(batch_size, options: dict) -> None:
             raise ValueError(f"device {device!r} is not available: {why}") from err
 
 
-def _check_lr_memory(y, batch_size: int | None, options: dict) -> None:
-    """Refuse a CPU LR job whose Hankel matrices cannot fit in this machine's memory."""
+def _working_bytes(method: str, n: int, chunk: int, itemsize: int, options: dict) -> int:
+    """Bytes one call of ``method`` allocates on ``chunk`` traces of ``n`` points (estimate).
+
+    LR holds Hankel matrices (rows x (n - rows + 1)) per trace, IST spectra of ``zf * n``
+    points; the DL cascades process at most their own ``chunk`` of traces per pass, so
+    their working set is bounded by it and not estimated here.
+    """
+    if method == "lr":
+        rows = options.get("rows") or n // 2 + 1
+        return chunk * rows * max(n - rows + 1, 1) * itemsize * LR_WORK_ARRAYS
+    if method == "ist":
+        zf = options.get("zf", 2)
+        return chunk * (zf if _positive_int(zf) else 1) * n * itemsize * IST_WORK_ARRAYS
+    return 0
+
+
+def _check_memory(method: str, y, batch_size: int | None, options: dict) -> None:
+    """Refuse a CPU job whose working arrays cannot fit in this machine's memory."""
     import torch
 
     if torch.device(options.get("device") or y.device).type != "cpu":
         return  # CUDA reports its own out-of-memory error cleanly
     n = y.shape[1]
-    rows = options.get("rows") or n // 2 + 1
     chunk = min(batch_size or y.shape[0], y.shape[0])
-    need = chunk * rows * max(n - rows + 1, 1) * y.element_size() * LR_WORK_ARRAYS
+    need = _working_bytes(method, n, chunk, y.element_size(), options)
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     if need > total:
-        raise ValueError(f"LR on {chunk} traces of {n} points needs about {need / 2**30:.0f} "
-                         f"GiB, more than this machine's {total / 2**30:.0f} GiB: pass a "
-                         "smaller batch_size (-batch)")
+        raise ValueError(f"{method.upper()} on {chunk} traces of {n} points needs about "
+                         f"{need / 2**30:.0f} GiB, more than this machine's "
+                         f"{total / 2**30:.0f} GiB: pass a smaller batch_size (-batch)"
+                         + (" or zf" if method == "ist" else ""))
 
 
 def reconstruct(fid, mask, method: str = "lr", *, batch_size: int | None = None, **options):
@@ -135,7 +152,7 @@ def reconstruct(fid, mask, method: str = "lr", *, batch_size: int | None = None,
     Raises ValueError for an unknown method, inputs that fail :func:`check_traces` (not
     complex, NaN/Inf, a non-boolean or all-False mask, wrong shapes), ``max_iter`` /
     ``iterations`` / ``batch_size`` that are not positive integers, an unavailable
-    device, a CPU LR job too large for this machine's memory, and a NaN/Inf result.
+    device, a CPU LR or IST job too large for this machine's memory, and a NaN/Inf result.
     """
     import torch
 
@@ -145,8 +162,7 @@ def reconstruct(fid, mask, method: str = "lr", *, batch_size: int | None = None,
     y = _as_tensor(fid, "fid")
     m = _as_tensor(mask, "mask")
     check_traces(y, m)
-    if method == "lr":
-        _check_lr_memory(y, batch_size, options)
+    _check_memory(method, y, batch_size, options)
     if batch_size and batch_size < y.shape[0]:
         parts = []
         for start in range(0, y.shape[0], batch_size):

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nmrlib.cli import CliParser, error_line
+
 MAX_ATTEMPTS = 100_000
 # Largest grid (complex points over all indirect dimensions) a schedule may cover: far
 # above real indirect grids (<= ~2048, or 128 x 128), and Poisson-gap draws at this size
@@ -256,13 +258,6 @@ def write_nuslist(path: str | Path, schedule: np.ndarray, *, overwrite: bool = F
     return Path(path)
 
 
-class CliParser(argparse.ArgumentParser):
-    """argparse with one-line errors: ``error: <message> (see <prog> -h)``, exit 2."""
-
-    def error(self, message: str):
-        self.exit(2, f"error: {message} (see {self.prog} -h)\n")
-
-
 def main(argv: list[str]) -> int:
     """``python -m nmrlib schedule``; exit 0, 2 with a one-line ``error:``, 130 on Ctrl-C."""
     parser = CliParser(
@@ -312,9 +307,3 @@ def _make(args: argparse.Namespace) -> np.ndarray:
     make = poisson_gap if args.kind == "poisson-gap" else random_schedule
     return make(args.n[0], m, seed=args.seed)
 
-
-def error_line(err: BaseException) -> str:
-    """An exception as one line: OSErrors as 'reason: file', others as their message."""
-    if isinstance(err, OSError) and err.strerror and err.filename:
-        return f"{err.strerror}: {err.filename}"
-    return " ".join(str(err).split()) or type(err).__name__

@@ -58,6 +58,18 @@ class SignalRanges:
     phase: tuple[float, float] = (0.0, 2 * np.pi)
     tau_log_uniform: bool = False   # draw tau log-uniformly (wide ranges) instead of uniformly
 
+    def __post_init__(self) -> None:
+        lo, hi = self.peaks
+        if not 1 <= lo <= hi:
+            raise ValueError(f"peaks must satisfy 1 <= low <= high, got {self.peaks}")
+        for name in ("amplitude", "frequency", "tau", "phase"):
+            lo, hi = getattr(self, name)
+            if not (np.isfinite(lo) and np.isfinite(hi) and lo <= hi):
+                raise ValueError(f"{name} range must be finite with low <= high, got "
+                                 f"{getattr(self, name)}")
+        if self.tau[0] <= 0:
+            raise ValueError(f"decay times tau must be > 0, got {self.tau}")
+
 
 def synthetic_fid(n: int, generator: np.random.Generator,
                   ranges: SignalRanges = SignalRanges()) -> np.ndarray:

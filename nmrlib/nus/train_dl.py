@@ -40,9 +40,7 @@ CLI: ``python -m nmrlib train-dlnmr --profile quick --out-dir build/dlnmr_quick
 
 from __future__ import annotations
 
-import argparse
 import math
-import os
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -51,9 +49,18 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from nmrlib.cli import CliParser
 from nmrlib.nus.dlnmr import DLNMR, DLNMRConfig, load_weights, save_weights
 from nmrlib.nus.synthetic import SignalRanges, SyntheticNUS
-from nmrlib.repro import environment_report, git_commit, rng, write_json
+from nmrlib.repro import (
+    check_output,
+    environment_report,
+    git_commit,
+    load_torch,
+    rng,
+    save_torch,
+    write_json,
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,25 @@ class TrainSettings:
     extend: int = 1                             # train on n acquired of extend * n points
     init: str | None = None                     # start from these weights (fine-tuning)
 
+    def __post_init__(self) -> None:
+        """Refuse settings that cannot train (one-line ValueError naming the setting)."""
+        for name in ("n", "size", "epochs", "batch_size", "n_stages", "val_size",
+                     "checkpoint_every", "extend"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if self.n < 8:
+            raise ValueError(f"n must be at least 8 complex points, got {self.n}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"the learning rate must be a finite number > 0, got {self.lr}")
+        if not 0 <= self.lr_final_fraction <= 1:
+            raise ValueError(f"lr_final_fraction must lie in [0, 1], got "
+                             f"{self.lr_final_fraction}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
+        SyntheticNUS(n=self.n, size=1, density=self.density, ranges=self.ranges(),
+                     extend=self.extend)   # checks the data settings
+
     def ranges(self) -> SignalRanges:
         """The synthetic signal ranges of this run (Table S1-1 unless ``tau`` or ``peaks``
         is changed)."""
@@ -91,6 +117,10 @@ PROFILES = {
     "quick": TrainSettings(epochs=8, checkpoint_every=250),
     "paper": TrainSettings(epochs=100, checkpoint_every=500),
 }
+
+
+CHECKPOINT_KEYS = ("settings", "model", "optimizer", "scheduler", "step", "history",
+                   "elapsed_s")
 
 
 def _tensors(data: SyntheticNUS, indices, device) -> tuple[torch.Tensor, ...]:
@@ -126,13 +156,6 @@ def evaluate(model: DLNMR, data: SyntheticNUS, device, batch_size: int = 128) ->
             "rel_l2_zero_filled": float(np.mean(np.concatenate(rel_zf)))}
 
 
-def _save_atomic(obj: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
 def train(settings: TrainSettings, out_dir: str | Path, *, weights: str | Path | None = None,
           device: str = "cpu", time_limit_min: float | None = None,
           progress: bool = True, profile: str | None = None,
@@ -148,6 +171,9 @@ def train(settings: TrainSettings, out_dir: str | Path, *, weights: str | Path |
                          f"not {snapshot_every}")
     out_dir = Path(out_dir)
     ckpt_path = out_dir / "checkpoint.pt"
+    if weights is not None:   # a bad export path fails now, not after the training
+        Path(weights).parent.mkdir(parents=True, exist_ok=True)
+        check_output(weights, overwrite=True)
     torch.manual_seed(settings.seed)
     cfg = DLNMRConfig(n_stages=settings.n_stages, kernel_size=settings.kernel_size,
                       extend=settings.extend)
@@ -164,14 +190,18 @@ def train(settings: TrainSettings, out_dir: str | Path, *, weights: str | Path |
         1 - settings.lr_final_fraction) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
     step, history, elapsed = 0, [], 0.0
     if ckpt_path.is_file():
-        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        ckpt = load_torch(ckpt_path, "checkpoint", CHECKPOINT_KEYS, map_location=device)
         if ckpt["settings"] != asdict(settings):
             raise ValueError(f"{ckpt_path} was written with other settings; use another "
                              f"out_dir or delete it")
-        model.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["optimizer"])
-        sched.load_state_dict(ckpt["scheduler"])
-        step, history, elapsed = ckpt["step"], ckpt["history"], ckpt["elapsed_s"]
+        try:
+            model.load_state_dict(ckpt["model"])
+            opt.load_state_dict(ckpt["optimizer"])
+            sched.load_state_dict(ckpt["scheduler"])
+        except (KeyError, RuntimeError, TypeError, ValueError) as err:
+            raise ValueError(f"checkpoint {ckpt_path} does not fit this model "
+                             f"({type(err).__name__}); delete it to retrain") from err
+        step, history, elapsed = int(ckpt["step"]), list(ckpt["history"]), ckpt["elapsed_s"]
     data = SyntheticNUS(n=settings.n, size=settings.size, seed=settings.seed, split="train",
                         density=settings.density, ranges=settings.ranges(),
                        extend=settings.extend)
@@ -188,7 +218,7 @@ def train(settings: TrainSettings, out_dir: str | Path, *, weights: str | Path |
         model.train()
 
     def checkpoint() -> None:
-        _save_atomic({"settings": asdict(settings), "model": model.state_dict(),
+        save_torch({"settings": asdict(settings), "model": model.state_dict(),
                       "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                       "step": step, "history": history, "elapsed_s": elapsed}, ckpt_path)
 
@@ -248,8 +278,8 @@ def train(settings: TrainSettings, out_dir: str | Path, *, weights: str | Path |
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nmrlib train-dlnmr",
-                                     description="Train DLNMR on synthetic FIDs.")
+    parser = CliParser(prog="python -m nmrlib train-dlnmr",
+                       description="Train DLNMR on synthetic FIDs.")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
     parser.add_argument("--out-dir", default=None,
                         help="checkpoints (default build/dlnmr_<profile>)")
@@ -279,7 +309,7 @@ def main(argv: list[str]) -> int:
                         help="lines per FID (Table S1-1: 1 10)")
     parser.add_argument("--init", default=None, help="start from these weights (fine-tune)")
     args = parser.parse_args(argv[1:])
-    if args.threads:
+    if args.threads is not None:
         from nmrlib.repro import set_threads
 
         set_threads(args.threads)
