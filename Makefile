@@ -2,7 +2,8 @@
 #   make test                      unit tests + smoke run of every notebook + nbval regression
 #   make reproduce [PROFILE=...]   execute every notebook under a profile, build the HTML report
 # PROFILE is smoke | quick | paper; `make reproduce` picks paper with CUDA, quick without.
-#   JOBS=N                         notebooks run N at a time (default: one per core, 1 for paper)
+#   JOBS=N                         notebooks run N at a time (default: one per core; paper: one
+#                                  per GPU, each run on its own GPU; CUDA_VISIBLE_DEVICES limits them)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -100,10 +101,12 @@ reproduce: $(STAMP)
 	@if [ -n "$(PROFILE)" ]; then echo "profile $(PROFILE): given on the command line"; \
 	  profile="$(PROFILE)"; else $(PY) -m nmrlib profile --why; \
 	  profile=$$($(PY) -m nmrlib profile); fi; \
-	jobs=$${JOBS:-$$([ "$$profile" = paper ] && echo 1 || echo $(CORES))}; \
+	gpus=$$([ "$$profile" = paper ] && $(PY) -m nmrlib gpus || echo 0); \
+	jobs=$${JOBS:-$$([ "$$profile" = paper ] && echo $$(( gpus > 1 ? gpus : 1 )) || echo $(CORES))}; \
 	threads=$$(( $(CORES) / jobs > 0 ? $(CORES) / jobs : 1 )); \
-	echo "running $$jobs notebook(s) at a time, $$threads thread(s) each"; \
-	NMRLIB_THREADS=$$threads $(MAKE) --no-print-directory -j$$jobs report PROFILE=$$profile
+	slots=$$([ "$$gpus" -gt 1 ] && echo 1 || echo); \
+	echo "running $$jobs notebook(s) at a time, $$threads thread(s) each$${slots:+, one GPU each (GPUs $$($(PY) -m nmrlib gpus --list))}"; \
+	NMRLIB_GPU_SLOTS=$$slots NMRLIB_THREADS=$$threads $(MAKE) --no-print-directory -j$$jobs report PROFILE=$$profile
 
 report: $(STAMP) $(NOTEBOOK_RUNS:%=build/$(PROFILE)/notebooks/%.ipynb)
 	$(PY) -m nmrlib report --profile $(PROFILE)

@@ -14,6 +14,7 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "env": ("nmrlib.repro", "print the environment report (versions, device) as JSON"),
     "profile": ("nmrlib.repro", "print the default profile for this machine and why"),
+    "gpus": ("nmrlib.gpus", "print how many GPUs a run may use (--list: their ids)"),
     "schedule": ("nmrlib.nus.schedules", "write a Poisson-gap / random NUS schedule (nuslist)"),
     "nus": ("nmrlib.nus.__main__", "NUS reconstruction of NMRPipe data (nus reconstruct -h)"),
     "notebook": ("nmrlib.notebooks", "execute notebooks with papermill under a profile"),

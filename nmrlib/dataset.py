@@ -42,6 +42,7 @@ from nmrlib import __version__
 from nmrlib.aminoacids import ACQUISITION, RESIDUES, spin_system
 from nmrlib.cli import CliParser
 from nmrlib.repro import rng, torch_threads, write_json
+from nmrlib.shards import owner, parse_shard, shard_name
 from nmrlib.spin import DEFAULT_SELECTION, PRECISIONS, check_selection
 
 FORMAT = "nmrlib-tocsy-v1"
@@ -243,7 +244,7 @@ def _manifest(params: dict, backend: str, complete: bool) -> dict:
 def simulate_dataset(out_dir, *, profile: str | None = None, workers: int | None = None,
                      backend: str | None = None, max_chunks: int | None = None,
                      progress: bool = True, replace_stale: bool = False,
-                     **overrides) -> Path:
+                     shard: tuple[int, int] = (0, 1), **overrides) -> Path:
     """Generate (or resume, or just check) the data set of ``profile`` + ``overrides``.
 
     ``backend`` "cpu" (default): ``workers`` processes (default: all cores; one thread
@@ -255,15 +256,24 @@ def simulate_dataset(out_dir, *, profile: str | None = None, workers: int | None
     made with other parameters or by other simulator code (:func:`simulator_version`), or
     with a damaged manifest, is refused, or with ``replace_stale`` deleted and simulated
     anew. Workers exit when this process dies, even by SIGKILL.
+
+    ``shard=(i, n)`` simulates only the chunks of shard i of n (:mod:`nmrlib.shards`: chunk
+    ``c * chunks_per_class + k`` belongs to shard ``(c * chunks_per_class + k) % n``), so n
+    machines, or a scheduler's job array, can fill one folder side by side; whichever shard
+    finds every chunk present marks the set complete, bit-identical to a one-machine run. A
+    shard that finishes before the others names the shards still missing.
     """
     from tqdm.auto import tqdm
 
     params = params_for(profile, **overrides)
     backend = _check_backend(backend, workers)
+    if shard[1] > 1 and replace_stale:
+        raise ValueError("--replace-stale cannot be combined with --shard (one shard would "
+                         "delete the others' chunks): replace the data set in one run first")
     root = Path(out_dir)
-    if not _open_for_resume(root, params, backend, replace_stale):
+    if not _open_for_resume(root, params, backend, replace_stale, shard):
         return root                                   # complete and intact
-    jobs = _pending_chunks(root, params)
+    jobs = _pending_chunks(root, params, shard)
     if max_chunks is not None:
         jobs = jobs[:max_chunks]
     total = len(RESIDUES) * params["n_per_class"]
@@ -277,13 +287,29 @@ def simulate_dataset(out_dir, *, profile: str | None = None, workers: int | None
     else:
         _run_pool(root, params, jobs, workers, bar)
     bar.close()
-    done = all(_chunk_done(root, params, c, k) for c in range(len(RESIDUES))
-               for k in range(n_chunks(params)))
+    missing = _pending_chunks(root, params)
     record = read_manifest(root)
-    if done and not record["complete"]:
+    if not missing and not record["complete"]:
         write_json(root / "manifest.json",
                    dict(record, complete=True, sha256=_checksums(root, params)))
+    elif missing and max_chunks is None:
+        print(f"{root}: shard {shard_name(*shard)} done; still missing: "
+              f"{_missing_shards(missing, params, shard[1])}")
     return root
+
+
+def _item(params: dict, c: int, k: int) -> int:
+    """Chunk (c, k) as a flat work-item index (the unit of sharding)."""
+    return c * n_chunks(params) + k
+
+
+def _missing_shards(missing: list[tuple[int, int]], params: dict, count: int) -> str:
+    """The shards (``I/N``) that still own one of the ``missing`` chunks, with counts."""
+    from collections import Counter
+
+    owners = Counter(owner(_item(params, c, k), count) for c, k in missing)
+    return ", ".join(f"shard {shard_name(i, count)} ({n} chunk{'s' * (n > 1)})"
+                     for i, n in sorted(owners.items()))
 
 
 def _check_backend(backend: str | None, workers: int | None) -> str:
@@ -297,7 +323,8 @@ def _check_backend(backend: str | None, workers: int | None) -> str:
     return backend
 
 
-def _open_for_resume(root: Path, params: dict, backend: str, replace_stale: bool) -> bool:
+def _open_for_resume(root: Path, params: dict, backend: str, replace_stale: bool,
+                     shard: tuple[int, int] = (0, 1)) -> bool:
     """Prepare ``root`` for simulation; False when it already holds the complete set.
 
     Refuses (ValueError) a data set made with other parameters, other code, another backend
@@ -343,18 +370,28 @@ def _open_for_resume(root: Path, params: dict, backend: str, replace_stale: bool
                          "--backend cpu")
     (root / "chunks").mkdir(parents=True, exist_ok=True)
     for stale_part in (root / "chunks").glob("*.part"):   # left by a run that was killed
-        stale_part.unlink()
+        c, k = _chunk_of(stale_part.name)
+        if owner(_item(params, c, k), shard[1]) == shard[0]:   # never another shard's
+            stale_part.unlink(missing_ok=True)
     if not manifest.is_file():  # records the version that started the data set
         write_json(manifest, _manifest(params, backend, complete=False))
     return True
 
 
-def _pending_chunks(root: Path, params: dict) -> list[tuple[int, int]]:
-    """Chunks ``(c, k)`` still to simulate, largest spin systems first (so a pool ends on
-    short jobs)."""
+def _pending_chunks(root: Path, params: dict,
+                    shard: tuple[int, int] = (0, 1)) -> list[tuple[int, int]]:
+    """Chunks ``(c, k)`` of ``shard`` still to simulate, largest spin systems first (so a
+    pool ends on short jobs)."""
     cost = [spin_system(code, params["context"]).network().n_transitions for code in RESIDUES]
     return sorted(((c, k) for k in range(n_chunks(params)) for c in range(len(RESIDUES))
-                   if not _chunk_done(root, params, c, k)), key=lambda job: (-cost[job[0]], job))
+                   if owner(_item(params, c, k), shard[1]) == shard[0]
+                   and not _chunk_done(root, params, c, k)), key=lambda job: (-cost[job[0]], job))
+
+
+def _chunk_of(name: str) -> tuple[int, int]:
+    """(class, chunk) of a chunk file name ``CC_RES_KKKK[_shifts].npy[.<pid>.part]``."""
+    c, _, k = name.split(".")[0].split("_")[:3]
+    return int(c), int(k)
 
 
 def _run_pool(root: Path, params: dict, jobs, workers: int | None, bar) -> None:
@@ -461,8 +498,11 @@ def load_manifest(root) -> dict:
     """
     manifest = read_manifest(root)
     if not manifest["complete"]:
-        raise ValueError(f"the data set at {root} is incomplete: rerun `python -m nmrlib "
-                         "simulate` with the same parameters to resume it")
+        missing = _pending_chunks(Path(root), manifest["params"])
+        example = f", e.g. {chunk_path(Path(root), *missing[0]).name}" if missing else ""
+        raise ValueError(f"the data set at {root} is incomplete ({len(missing)} chunk(s) "
+                         f"missing{example}): rerun `python -m nmrlib simulate` with the same "
+                         "parameters (and --shard I/N for each unfinished shard) to resume it")
     damaged = _damaged_chunks(Path(root), manifest["params"], manifest.get("sha256", {}))
     if damaged:
         raise ValueError(f"the data set at {root} is marked complete but {len(damaged)} "
@@ -555,6 +595,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--precision", choices=PRECISIONS, default=None,
                         help="single: the lock propagation in float32, about 2x faster "
                              "(default: single for lock, double for in-phase)")
+    parser.add_argument("--shard", default="0/1", metavar="I/N",
+                        help="simulate only shard I of N (0 <= I < N; e.g. a Slurm array "
+                             "task's $SLURM_ARRAY_TASK_ID/N); shards may share one --out")
     parser.add_argument("--replace-stale", action="store_true",
                         help="delete a data set made with other parameters or simulator code "
                              "and simulate it anew (default: refuse)")
@@ -563,6 +606,8 @@ def main(argv: list[str]) -> int:
     extra = {key: value for key in ("selection", "precision")
              if (value := getattr(args, key)) is not None}
     root = simulate_dataset(out, profile=args.profile, workers=args.workers,
-                            backend=args.backend, replace_stale=args.replace_stale, **extra)
-    print(json.dumps(summary(root), indent=2))
+                            backend=args.backend, replace_stale=args.replace_stale,
+                            shard=parse_shard(args.shard), **extra)
+    if read_manifest(root)["complete"]:
+        print(json.dumps(summary(root), indent=2))
     return 0

@@ -17,9 +17,11 @@ from __future__ import annotations
 import argparse
 import ast
 import os
+from contextlib import nullcontext
 from pathlib import Path
 
 from nmrlib.cli import CliParser
+from nmrlib.gpus import gpu_slot
 from nmrlib.repro import check_output, cuda_available, project_root
 
 PROFILES = ("smoke", "quick", "paper")
@@ -137,12 +139,17 @@ def execute(source: str | Path, profile: str, output: str | Path | None = None, 
     partial = output.with_name(output.stem + ".part.ipynb")
     failed = output.with_name(output.stem + ".failed.ipynb")
     failed.unlink(missing_ok=True)
-    print(f"[{profile}] {source.name} -> {_shown(output, root)}  parameters {params}")
+    slot = (gpu_slot(root / "build" / "gpu-locks") if os.environ.get("NMRLIB_GPU_SLOTS")
+            else nullcontext())
     try:
-        papermill.execute_notebook(
-            read_source(source), str(partial), parameters=params, kernel_name="python3",
-            cwd=str(root), progress_bar=False, report_mode=False,
-        )
+        with slot as gpu:       # make reproduce on a multi-GPU node: one GPU per run
+            where = f" on GPU {gpu}" if gpu is not None else ""
+            print(f"[{profile}] {source.name} -> {_shown(output, root)}{where}  parameters "
+                  f"{params}")
+            papermill.execute_notebook(
+                read_source(source), str(partial), parameters=params, kernel_name="python3",
+                cwd=str(root), progress_bar=False, report_mode=False,
+            )
     except BaseException as err:
         if partial.exists():
             os.replace(partial, failed)

@@ -45,6 +45,19 @@ from pathlib import Path
 import numpy as np
 
 from nmrlib.cli import CliParser
+from nmrlib.distributed import (
+    ALONE,
+    World,
+    average,
+    barrier,
+    check_batches,
+    global_mean,
+    local_device,
+    process_group,
+    share,
+    world_from_env,
+    wrap,
+)
 from nmrlib.repro import (
     check_output,
     environment_report,
@@ -172,33 +185,34 @@ class PreparedSplit:
             return self._cache[item], int(self.labels[item])
         return self._load(self.indices[item])
 
-    def batches(self, batch_size: int, order=None, workers: int = 0, pin_memory: bool = False):
+    def batches(self, batch_size: int, order=None, workers: int = 0, pin_memory: bool = False,
+                world: World = ALONE):
         """Yield (x, y) batches in ``order`` (default: dataset order).
 
         Preloaded splits are sliced in memory; others are read in this process
         (``workers=0``) or by a torch ``DataLoader`` with ``workers`` processes, in exactly
-        the same order.
+        the same order. In a parallel ``world`` each batch is this rank's share of the
+        global batch (:func:`nmrlib.distributed.share`).
         """
         import torch
 
         order = np.arange(len(self)) if order is None else np.asarray(order)
+        chunks = [share(order[start:start + batch_size], world)
+                  for start in range(0, len(order), batch_size)]
         if self._cache is not None:
-            for start in range(0, len(order), batch_size):
-                chunk = order[start:start + batch_size]
+            for chunk in chunks:
                 yield self._cache[torch.as_tensor(chunk)], torch.as_tensor(self.labels[chunk])
             return
         if workers == 0:  # numpy collation: a single-threaded copy, immune to OMP contention
-            for start in range(0, len(order), batch_size):
-                items = [self[int(i)] for i in order[start:start + batch_size]]
+            for chunk in chunks:
+                items = [self[int(i)] for i in chunk]
                 x = torch.from_numpy(np.stack([item[0].numpy() for item in items]))
                 yield (x.pin_memory() if pin_memory else x), torch.as_tensor(
                     [item[1] for item in items])
             return
-        loader = torch.utils.data.DataLoader(
-            torch.utils.data.Subset(self, order.tolist()), batch_size=batch_size,
-            shuffle=False, num_workers=workers, pin_memory=pin_memory,
-            persistent_workers=False)
-        yield from loader
+        yield from torch.utils.data.DataLoader(
+            self, batch_sampler=[chunk.tolist() for chunk in chunks], num_workers=workers,
+            pin_memory=pin_memory, persistent_workers=False)
 
 
 def load_splits(data_root: str | Path, crop=None, max_per_class: int | None = None,
@@ -316,7 +330,7 @@ CHECKPOINT_KEYS = ("fingerprint", "model", "optimiser", "scaler", "history", "be
 def _check_finite_loss(loss: float, name: str, seed: int, epoch: int) -> None:
     """Stop a run whose loss is NaN or infinite: its model and results would be garbage."""
     if not np.isfinite(loss):
-        raise ValueError(f"{name} seed {seed}: the training loss became {loss} in epoch "
+        raise ValueError(f"{name}: the training loss became {loss} in epoch "
                          f"{epoch + 1}; the data or the settings (learning rate) are bad, so "
                          "no result is written")
 
@@ -324,96 +338,65 @@ def _check_finite_loss(loss: float, name: str, seed: int, epoch: int) -> None:
 def train_one_seed(config: Configuration, splits: dict, *, seed: int, epochs: int,
                    batch_size: int, lr: float, device: str, amp: bool, checkpoint: Path,
                    fingerprint: dict, pretrained=None, progress: bool = True,
-                   workers: int = 0, lr_schedule: str = "constant") -> dict:
-    """Train ``config`` with ``seed`` (resuming from ``checkpoint``); return the run record."""
+                   workers: int = 0, lr_schedule: str = "constant",
+                   world: World = ALONE) -> dict:
+    """Train ``config`` with ``seed`` (resuming from ``checkpoint``); return the run record.
+
+    With a parallel ``world`` (torchrun, :mod:`nmrlib.distributed`) every process trains its
+    share of each global batch and only rank 0 writes the checkpoint.
+    """
     import torch
-    from tqdm.auto import tqdm
 
     from nmrlib.models import build_classifier, parameter_counts
     from nmrlib.repro import seed_everything
 
     key = _fingerprint({**fingerprint, "seed": seed})
-    state = None
-    if checkpoint.exists():
-        state = load_torch(checkpoint, "checkpoint", CHECKPOINT_KEYS)
-        if state["fingerprint"] != key:
-            raise ValueError(f"{checkpoint} was made with other settings; delete it to retrain")
-        if state.get("result") is not None:
-            return state["result"]
-
+    state = _read_checkpoint(checkpoint, key)
+    if state is not None and state["result"] is not None:
+        return state["result"]
     seed_everything(seed)
     model = build_classifier(config.encoder, config.embedding, pretrained=pretrained,
                              freeze=config.pretrained == "frozen").to(device)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimiser = torch.optim.Adam(params, lr=lr)
+    optimiser = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
     steps_per_epoch = -(-len(splits["train"]) // batch_size)
     scheduler = make_scheduler(optimiser, lr_schedule, lr, epochs * steps_per_epoch)
     scaler = torch.amp.GradScaler("cuda", enabled=amp)
-    loss_fn = torch.nn.CrossEntropyLoss()
     history: list[dict] = []
     best = {"epoch": -1, "val_accuracy": -1.0, "state": None}
     if state is not None:
-        try:
-            model.load_state_dict(state["model"])
-            optimiser.load_state_dict(state["optimiser"])
-            scheduler.load_state_dict(state["scheduler"])
-            scaler.load_state_dict(state["scaler"])
-            history, best = list(state["history"]), dict(state["best"])
-            torch.set_rng_state(state["torch_rng"])  # dropout etc. continue as if never stopped
-        except (KeyError, RuntimeError, TypeError, ValueError) as err:
-            raise ValueError(f"checkpoint {checkpoint} does not fit this run ({type(err).__name__}"
-                             f"); delete it to retrain") from err
-
+        history, best = _restore(state, checkpoint, model, optimiser, scheduler, scaler)
+    check_batches(len(splits["train"]), batch_size, world)
+    net = wrap(model, world, device)
     train, val, test = splits["train"], splits["val"], splits["test"]
-    n_classes = model.head.out_features
     for epoch in range(len(history), epochs):
-        order = rng(seed, epoch).permutation(len(train))
-        model.train()
         start = time.perf_counter()
-        total_loss, seen = 0.0, 0
-        batches = train.batches(batch_size, order, workers, pin_memory=amp)
-        bar = tqdm(batches, total=-(-len(train) // batch_size),
-                   desc=f"{config.name} seed {seed} epoch {epoch + 1}/{epochs}",
-                   disable=not progress, leave=False)
-        for x, y in bar:
-            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            optimiser.zero_grad(set_to_none=True)
-            with torch.autocast(device_type=torch.device(device).type, dtype=torch.float16,
-                                enabled=amp):
-                loss = loss_fn(model(x), y)
-            scaler.scale(loss).backward()
-            scaler.step(optimiser)
-            scaler.update()
-            scheduler.step()
-            _check_finite_loss(float(loss.detach()), config.name, seed, epoch)
-            total_loss += float(loss.detach()) * len(y)
-            seen += len(y)
-            bar.set_postfix(loss=f"{total_loss / seen:.3f}")
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
+        loss, seen = _train_epoch(net, train, optimiser, scheduler, scaler, seed=seed,
+                                  epoch=epoch, batch_size=batch_size, device=device, amp=amp,
+                                  workers=workers, world=world, progress=progress,
+                                  label=f"{config.name} seed {seed} epoch {epoch + 1}/{epochs}")
         train_s = time.perf_counter() - start
         start = time.perf_counter()
         val_pred = predict(model, val, batch_size, device, amp, workers)
         val_acc = float(np.mean(val_pred == val.labels_array())) if len(val) else float("nan")
-        history.append({"epoch": epoch + 1, "train_loss": total_loss / max(seen, 1),
-                        "val_accuracy": val_acc, "train_s": train_s,
-                        "val_s": time.perf_counter() - start,
+        history.append({"epoch": epoch + 1, "train_loss": loss, "val_accuracy": val_acc,
+                        "train_s": train_s, "val_s": time.perf_counter() - start,
                         "train_spectra_per_s": seen / train_s if train_s else None})
         if val_acc > best["val_accuracy"]:
             best = {"epoch": epoch + 1, "val_accuracy": val_acc,
                     "state": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
-        save_torch({"fingerprint": key, "model": model.state_dict(),
-                      "optimiser": optimiser.state_dict(), "scaler": scaler.state_dict(),
-                      "scheduler": scheduler.state_dict(), "history": history, "best": best,
-                      "result": None,
-                      "torch_rng": torch.get_rng_state()}, checkpoint)
+        if world.is_main:
+            save_torch({"fingerprint": key, "model": model.state_dict(),
+                        "optimiser": optimiser.state_dict(), "scaler": scaler.state_dict(),
+                        "scheduler": scheduler.state_dict(), "history": history, "best": best,
+                        "result": None, "torch_rng": torch.get_rng_state()}, checkpoint)
+        barrier(world)
 
     if best["state"] is not None:
         model.load_state_dict(best["state"])
     start = time.perf_counter()
     test_pred = predict(model, test, batch_size, device, amp, workers)
     test_s = time.perf_counter() - start
-    cm = confusion_matrix(test.labels_array(), test_pred, n_classes)
+    cm = confusion_matrix(test.labels_array(), test_pred, model.head.out_features)
     result = {
         "seed": seed, "best_epoch": best["epoch"], "val_accuracy": best["val_accuracy"],
         "test": {**classification_metrics(cm), "confusion": cm.tolist()},
@@ -423,10 +406,83 @@ def train_one_seed(config: Configuration, splits: dict, *, seed: int, epochs: in
                     "test_spectra_per_s": len(test) / test_s if test_s else None},
         "parameters": parameter_counts(model),
     }
-    save_torch({"fingerprint": key, "model": model.state_dict(), "optimiser": None,
-                  "scaler": None, "history": history, "best": {**best, "state": None},
-                  "result": result}, checkpoint)
+    if world.is_main:
+        save_torch({"fingerprint": key, "model": model.state_dict(), "optimiser": None,
+                    "scaler": None, "history": history, "best": {**best, "state": None},
+                    "result": result}, checkpoint)
+    barrier(world)
     return result
+
+
+def _read_checkpoint(checkpoint: Path, key: str) -> dict | None:
+    """The checkpoint of this run (None when there is none yet); ValueError for a damaged
+    one or one made with other settings."""
+    if not checkpoint.exists():
+        return None
+    state = load_torch(checkpoint, "checkpoint", CHECKPOINT_KEYS)
+    if state["fingerprint"] != key:
+        raise ValueError(f"{checkpoint} was made with other settings; delete it to retrain")
+    return state
+
+
+def _restore(state: dict, checkpoint: Path, model, optimiser, scheduler,
+             scaler) -> tuple[list[dict], dict]:
+    """Load an interrupted run's state into the objects; its history and best epoch."""
+    import torch
+
+    try:
+        model.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        scheduler.load_state_dict(state["scheduler"])
+        scaler.load_state_dict(state["scaler"])
+        torch.set_rng_state(state["torch_rng"])   # dropout etc. continue as if never stopped
+        return list(state["history"]), dict(state["best"])
+    except (KeyError, RuntimeError, TypeError, ValueError) as err:
+        raise ValueError(f"checkpoint {checkpoint} does not fit this run ({type(err).__name__}"
+                         f"); delete it to retrain") from err
+
+
+def _train_epoch(net, train: PreparedSplit, optimiser, scheduler, scaler, *, seed: int,
+                 epoch: int, batch_size: int, device: str, amp: bool, workers: int,
+                 world: World, progress: bool, label: str) -> tuple[float, int]:
+    """One epoch in the order ``rng(seed, epoch)``; (mean training loss, spectra seen).
+
+    Alone, the loss is the batch mean; in a parallel world each rank's summed loss is
+    scaled to its part of the global-batch mean (:func:`nmrlib.distributed.global_mean`),
+    and the reported loss is averaged over ranks, so both equal the one-process values.
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    order = rng(seed, epoch).permutation(len(train))
+    net.train()
+    mean_loss = torch.nn.CrossEntropyLoss()
+    sum_loss = torch.nn.CrossEntropyLoss(reduction="sum")
+    total_loss, seen = 0.0, 0
+    bar = tqdm(train.batches(batch_size, order, workers, pin_memory=amp, world=world),
+               total=-(-len(train) // batch_size), desc=label,
+               disable=not progress or not world.is_main, leave=False)
+    for step, (x, y) in enumerate(bar):
+        n_global = min(batch_size, len(train) - step * batch_size)
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        optimiser.zero_grad(set_to_none=True)
+        with torch.autocast(device_type=torch.device(device).type, dtype=torch.float16,
+                            enabled=amp):
+            logits = net(x)
+            loss = (global_mean(sum_loss(logits, y), n_global, world) if world.parallel
+                    else mean_loss(logits, y))
+        scaler.scale(loss).backward()
+        scaler.step(optimiser)
+        scaler.update()
+        scheduler.step()
+        value = average(loss.detach(), world)
+        _check_finite_loss(value, label.split(" epoch")[0], seed, epoch)
+        total_loss += value * n_global
+        seen += n_global
+        bar.set_postfix(loss=f"{total_loss / seen:.3f}")
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    return total_loss / max(seen, 1), seen
 
 
 def summarise(runs: list[dict], n_classes: int) -> dict:
@@ -523,7 +579,8 @@ def run_configuration(config: Configuration | str, data_root: str | Path, *,
             pretrained = load_pretrained_ecapa(pretrained_source)
         except PretrainedUnavailable as err:
             payload.update(status=f"not run: {err}", environment=environment_report())
-            write_json(out, payload)
+            if world_from_env().is_main:
+                write_json(out, payload)
             return payload
         payload["pretrained_source"] = pretrained.source
 
@@ -534,16 +591,17 @@ def run_configuration(config: Configuration | str, data_root: str | Path, *,
                    "data_root": str(Path(data_root).resolve()),
                    "pretrained": getattr(pretrained, "source", None), "code": code_version()}
     runs = []
-    for seed in seeds:
-        tag = _fingerprint({**fingerprint, "seed": int(seed)})[:12]
-        checkpoint = Path(checkpoint_dir) / config.name / f"seed{int(seed)}-{tag}.pt"
-        runs.append(train_one_seed(
-            config, splits, seed=int(seed), epochs=epochs, batch_size=batch_size, lr=lr,
-            device=device, amp=amp, checkpoint=checkpoint, fingerprint=fingerprint,
-            pretrained=pretrained, progress=progress, workers=workers,
-            lr_schedule=lr_schedule))
+    with process_group(device) as world:    # torchrun: data-parallel, rank 0 writes
+        for seed in seeds:
+            tag = _fingerprint({**fingerprint, "seed": int(seed)})[:12]
+            checkpoint = Path(checkpoint_dir) / config.name / f"seed{int(seed)}-{tag}.pt"
+            runs.append(train_one_seed(
+                config, splits, seed=int(seed), epochs=epochs, batch_size=batch_size, lr=lr,
+                device=local_device(device, world), amp=amp, checkpoint=checkpoint,
+                fingerprint=fingerprint, pretrained=pretrained, progress=progress,
+                workers=workers, lr_schedule=lr_schedule, world=world))
     payload.update(
-        status="ok", code_version=fingerprint["code"],
+        status="ok", code_version=fingerprint["code"], processes=world.size,
         data={"root": str(data_root), "params": data_params,
                            **{f"n_{k}": len(v) for k, v in splits.items()},
                            "length": splits["train"].length},
@@ -552,7 +610,8 @@ def run_configuration(config: Configuration | str, data_root: str | Path, *,
         timings={"data_load_s": load_s,
                  "train_s": sum(r["timings"]["train_s"] for r in runs)},
         environment=environment_report())
-    write_json(out, payload)
+    if world.is_main:
+        write_json(out, payload)
     return payload
 
 

@@ -234,3 +234,27 @@ def test_a_chunk_overwritten_with_nan_in_place_is_refused_when_read(tmp_path):
         np.save(fh, array)
     with pytest.raises(ValueError, match=r"04_.*_0002\.npy does not match its recorded sha256"):
         TocsyDataset(root, "train")
+
+
+
+SHARD = ("import sys; from nmrlib.dataset import simulate_dataset; from nmrlib.shards import "
+         "parse_shard; simulate_dataset(sys.argv[1], workers=1, progress=False, "
+         f"shard=parse_shard(sys.argv[2]), **{DATA!r})")
+
+
+def test_three_shards_fill_one_folder_bit_identical_to_one_run(tmp_path):
+    """Issue 25: shards 1/3 and 2/3 side by side after 0/3, into one folder, give the
+    one-machine data set bit for bit; until then the missing shards are named."""
+    reference = simulate_dataset(tmp_path / "one", workers=1, progress=False, **DATA)
+    shared = tmp_path / "shared"
+    first = subprocess.run([sys.executable, "-c", SHARD, str(shared), "0/3"], env=ENV,
+                           cwd=ROOT, capture_output=True, text=True, check=True)
+    assert "still missing: shard 1/3" in first.stdout and "shard 2/3" in first.stdout
+    with pytest.raises(ValueError, match=r"incomplete \(\d+ chunk\(s\) missing"):
+        load_manifest(shared)
+    pair = [subprocess.Popen([sys.executable, "-c", SHARD, str(shared), f"{i}/3"], env=ENV,
+                             cwd=ROOT, stdout=subprocess.DEVNULL) for i in (1, 2)]
+    assert [process.wait(timeout=300) for process in pair] == [0, 0]
+    assert _files(shared) == _files(reference)
+    ref, out = (json.loads((p / "manifest.json").read_text()) for p in (reference, shared))
+    assert out["complete"] and out["sha256"] == ref["sha256"]

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +50,17 @@ import torch
 from tqdm.auto import tqdm
 
 from nmrlib.cli import CliParser
+from nmrlib.distributed import (
+    World,
+    average,
+    barrier,
+    check_batches,
+    global_mean,
+    local_device,
+    process_group,
+    share,
+    wrap,
+)
 from nmrlib.nus.dlnmr import DLNMR, DLNMRConfig, load_weights, save_weights
 from nmrlib.nus.synthetic import SignalRanges, SyntheticNUS
 from nmrlib.repro import (
@@ -164,117 +175,193 @@ def train(settings: TrainSettings, out_dir: str | Path, *, weights: str | Path |
 
     Returns the run summary (also written to ``out_dir/summary.json``). With
     ``time_limit_min`` the run may stop early; it is still exported, flagged
-    ``"complete": false``.
+    ``"complete": false``. Under ``torchrun`` the run is data-parallel
+    (:mod:`nmrlib.distributed`: each rank takes its share of every global batch, rank 0
+    writes checkpoints, snapshots, weights and summary).
     """
     if snapshot_every is not None and snapshot_every < 1:
         raise ValueError(f"snapshot_every must be a positive number of steps, "
                          f"not {snapshot_every}")
-    out_dir = Path(out_dir)
-    ckpt_path = out_dir / "checkpoint.pt"
     if weights is not None:   # a bad export path fails now, not after the training
         Path(weights).parent.mkdir(parents=True, exist_ok=True)
         check_output(weights, overwrite=True)
-    torch.manual_seed(settings.seed)
-    cfg = DLNMRConfig(n_stages=settings.n_stages, kernel_size=settings.kernel_size,
-                      extend=settings.extend)
-    model = DLNMR(cfg).to(device)
-    if settings.init:
-        start = load_weights(settings.init)
-        if replace(start.cfg, extend=cfg.extend) != cfg:
-            raise ValueError(f"{settings.init} holds a {start.cfg} cascade, not {cfg}")
-        model.load_state_dict(start.state_dict())
-    opt = torch.optim.Adam(model.parameters(), lr=settings.lr)
-    steps_per_epoch = math.ceil(settings.size / settings.batch_size)
-    total = steps_per_epoch * settings.epochs
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: settings.lr_final_fraction + (
-        1 - settings.lr_final_fraction) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
-    step, history, elapsed = 0, [], 0.0
-    if ckpt_path.is_file():
-        ckpt = load_torch(ckpt_path, "checkpoint", CHECKPOINT_KEYS, map_location=device)
-        if ckpt["settings"] != asdict(settings):
-            raise ValueError(f"{ckpt_path} was written with other settings; use another "
+    with process_group(device) as world:
+        run = _Run.start(settings, Path(out_dir), local_device(device, world), profile)
+        check_batches(settings.size, settings.batch_size, world)
+        stopped = _loop(run, world, time_limit_min, snapshot_every, progress)
+        summary = run.summary(stopped)
+        if world.is_main:
+            if weights is not None:
+                run.model.eval()
+                save_weights(run.model, weights,
+                             {k: v for k, v in summary.items() if k != "config"})
+            write_json(run.out_dir / "summary.json",
+                       {**summary, "environment": environment_report()})
+        barrier(world)
+    return summary
+
+
+@dataclass
+class _Run:
+    """A training run's state: the model, its optimiser and schedule, and the progress."""
+
+    settings: TrainSettings
+    out_dir: Path
+    device: str
+    profile: str | None
+    model: DLNMR
+    opt: torch.optim.Optimizer
+    sched: torch.optim.lr_scheduler.LambdaLR
+    data: SyntheticNUS
+    val: SyntheticNUS
+    step: int = 0
+    history: list = field(default_factory=list)
+    elapsed: float = 0.0
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(self.settings.size / self.settings.batch_size)
+
+    @property
+    def total(self) -> int:
+        return self.steps_per_epoch * self.settings.epochs
+
+    @classmethod
+    def start(cls, settings: TrainSettings, out_dir: Path, device: str,
+              profile: str | None) -> _Run:
+        """A fresh run seeded from ``settings.seed`` (``init`` weights loaded), resumed from
+        ``out_dir/checkpoint.pt`` when that exists."""
+        torch.manual_seed(settings.seed)
+        cfg = DLNMRConfig(n_stages=settings.n_stages, kernel_size=settings.kernel_size,
+                          extend=settings.extend)
+        model = DLNMR(cfg).to(device)
+        if settings.init:
+            initial = load_weights(settings.init)
+            if replace(initial.cfg, extend=cfg.extend) != cfg:
+                raise ValueError(f"{settings.init} holds a {initial.cfg} cascade, not {cfg}")
+            model.load_state_dict(initial.state_dict())
+        opt = torch.optim.Adam(model.parameters(), lr=settings.lr)
+        total = math.ceil(settings.size / settings.batch_size) * settings.epochs
+        final = settings.lr_final_fraction
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: final + (1 - final) * 0.5 * (
+            1 + math.cos(math.pi * min(s, total) / total)))
+        data, val = (SyntheticNUS(n=settings.n, size=size, seed=settings.seed, split=split,
+                                  density=settings.density, ranges=settings.ranges(),
+                                  extend=settings.extend)
+                     for split, size in (("train", settings.size), ("val", settings.val_size)))
+        run = cls(settings, out_dir, device, profile, model, opt, sched, data, val)
+        if (out_dir / "checkpoint.pt").is_file():
+            run.resume()
+        return run
+
+    def resume(self) -> None:
+        """Continue from ``out_dir/checkpoint.pt`` (ValueError for another run's file)."""
+        path = self.out_dir / "checkpoint.pt"
+        ckpt = load_torch(path, "checkpoint", CHECKPOINT_KEYS, map_location=self.device)
+        if ckpt["settings"] != asdict(self.settings):
+            raise ValueError(f"{path} was written with other settings; use another "
                              f"out_dir or delete it")
         try:
-            model.load_state_dict(ckpt["model"])
-            opt.load_state_dict(ckpt["optimizer"])
-            sched.load_state_dict(ckpt["scheduler"])
+            self.model.load_state_dict(ckpt["model"])
+            self.opt.load_state_dict(ckpt["optimizer"])
+            self.sched.load_state_dict(ckpt["scheduler"])
         except (KeyError, RuntimeError, TypeError, ValueError) as err:
-            raise ValueError(f"checkpoint {ckpt_path} does not fit this model "
+            raise ValueError(f"checkpoint {path} does not fit this model "
                              f"({type(err).__name__}); delete it to retrain") from err
-        step, history, elapsed = int(ckpt["step"]), list(ckpt["history"]), ckpt["elapsed_s"]
-    data = SyntheticNUS(n=settings.n, size=settings.size, seed=settings.seed, split="train",
-                        density=settings.density, ranges=settings.ranges(),
-                       extend=settings.extend)
-    val = SyntheticNUS(n=settings.n, size=settings.val_size, seed=settings.seed, split="val",
-                       density=settings.density, ranges=settings.ranges(),
-                       extend=settings.extend)
+        self.step, self.history = int(ckpt["step"]), list(ckpt["history"])
+        self.elapsed = ckpt["elapsed_s"]
 
-    def snapshot() -> None:
-        model.eval()
-        save_weights(model, out_dir / "snapshots" / f"step_{step:06d}.pt",
-                     {"profile": profile, "settings": asdict(settings), "steps": step,
-                      "total_steps": total, "snapshot": True,
-                      "wall_clock_s": round(elapsed, 1), "git_commit": git_commit()})
-        model.train()
+    def checkpoint(self) -> None:
+        save_torch({"settings": asdict(self.settings), "model": self.model.state_dict(),
+                    "optimizer": self.opt.state_dict(), "scheduler": self.sched.state_dict(),
+                    "step": self.step, "history": self.history, "elapsed_s": self.elapsed},
+                   self.out_dir / "checkpoint.pt")
 
-    def checkpoint() -> None:
-        save_torch({"settings": asdict(settings), "model": model.state_dict(),
-                      "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                      "step": step, "history": history, "elapsed_s": elapsed}, ckpt_path)
+    def snapshot(self) -> None:
+        self.model.eval()
+        save_weights(self.model, self.out_dir / "snapshots" / f"step_{self.step:06d}.pt",
+                     {"profile": self.profile, "settings": asdict(self.settings),
+                      "steps": self.step, "total_steps": self.total, "snapshot": True,
+                      "wall_clock_s": round(self.elapsed, 1), "git_commit": git_commit()})
+        self.model.train()
 
-    model.train()
-    t0 = time.perf_counter() - elapsed
-    stopped = False
-    bar = tqdm(total=total, initial=step, desc="train DLNMR", disable=not progress)
+    def summary(self, stopped: bool) -> dict:
+        return {
+            "profile": self.profile, "settings": asdict(self.settings),
+            "config": asdict(self.model.cfg), "steps": self.step, "total_steps": self.total,
+            "complete": self.step >= self.total and not stopped,
+            "epochs_done": self.step / self.steps_per_epoch,
+            "wall_clock_s": round(self.elapsed, 1),
+            "final_val": evaluate(self.model, self.val, self.device), "history": self.history,
+            "device": str(self.device), "torch_threads": torch.get_num_threads(),
+            "data": {"train": self.data.describe(), "val": self.val.describe()},
+            "git_commit": git_commit(),
+        }
+
+
+def _step(run: _Run, net, world: World) -> float:
+    """One optimiser step on global batch ``run.step``; the global-batch loss.
+
+    The batch order of epoch e is ``rng(seed, 1000, e).permutation``; in a parallel world
+    each rank trains on its share with its part of the global mean (the same gradient).
+    """
+    batch = run.settings.batch_size
+    epoch, pos = divmod(run.step, run.steps_per_epoch)
+    order = rng(run.settings.seed, 1000, epoch).permutation(run.settings.size)
+    idx = order[pos * batch:(pos + 1) * batch]
+    mine = share(idx, world)
+    y, mask, target = _tensors(run.data, mine, run.device)
+    loss = stage_loss(net(y, mask, all_stages=True), target)
+    if world.parallel:
+        loss = global_mean(loss * len(mine), len(idx), world)
+    run.opt.zero_grad(set_to_none=True)
+    loss.backward()
+    run.opt.step()
+    run.sched.step()
+    run.step += 1
+    return average(loss.detach(), world)
+
+
+def _loop(run: _Run, world: World, time_limit_min: float | None, snapshot_every: int | None,
+          progress: bool) -> bool:
+    """Train until the last step or the time limit (then True); checkpoint on the way."""
+    net = wrap(run.model, world, run.device)
+    net.train()
+    t0 = time.perf_counter() - run.elapsed
+    bar = tqdm(total=run.total, initial=run.step, desc="train DLNMR",
+               disable=not progress or not world.is_main)
     running = None
-    while step < total:
-        epoch, pos = divmod(step, steps_per_epoch)
-        order = rng(settings.seed, 1000, epoch).permutation(settings.size)
-        idx = order[pos * settings.batch_size:(pos + 1) * settings.batch_size]
-        y, mask, target = _tensors(data, idx, device)
-        loss = stage_loss(model(y, mask, all_stages=True), target)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        step += 1
-        value = loss.item()
-        running = value if running is None else 0.98 * running + 0.02 * value
-        bar.update(1)
-        bar.set_postfix(loss=f"{running:.4g}", epoch=epoch)
-        elapsed = time.perf_counter() - t0
-        epoch_end = step % steps_per_epoch == 0
-        if epoch_end:
-            history.append({"epoch": epoch + 1, "step": step, "train_loss_ema": running,
-                            "elapsed_s": round(elapsed, 1), **evaluate(model, val, device)})
-            bar.write(f"epoch {epoch + 1}: {history[-1]}")
-        if epoch_end or step % settings.checkpoint_every == 0:
-            if not epoch_end:
-                history.append({"step": step, "train_loss_ema": running,
-                                "elapsed_s": round(elapsed, 1)})
-            checkpoint()
-        if snapshot_every is not None and step % snapshot_every == 0:
-            snapshot()
-        if time_limit_min is not None and elapsed > 60 * time_limit_min and step < total:
-            stopped = True
-            checkpoint()
-            break
-    bar.close()
-    final = evaluate(model, val, device)
-    summary = {
-        "profile": profile, "settings": asdict(settings), "config": asdict(cfg),
-        "steps": step, "total_steps": total, "complete": step >= total and not stopped,
-        "epochs_done": step / steps_per_epoch, "wall_clock_s": round(elapsed, 1),
-        "final_val": final, "history": history, "device": str(device),
-        "torch_threads": torch.get_num_threads(),
-        "data": {"train": data.describe(), "val": val.describe()},
-        "git_commit": git_commit(),
-    }
-    if weights is not None:
-        model.eval()
-        save_weights(model, weights, {k: v for k, v in summary.items() if k != "config"})
-    write_json(out_dir / "summary.json", {**summary, "environment": environment_report()})
-    return summary
+    try:
+        while run.step < run.total:
+            value = _step(run, net, world)
+            running = value if running is None else 0.98 * running + 0.02 * value
+            epoch = (run.step - 1) // run.steps_per_epoch
+            bar.update(1)
+            bar.set_postfix(loss=f"{running:.4g}", epoch=epoch)
+            run.elapsed = time.perf_counter() - t0
+            epoch_end = run.step % run.steps_per_epoch == 0
+            record = {"step": run.step, "train_loss_ema": running,
+                      "elapsed_s": round(run.elapsed, 1)}
+            if epoch_end:
+                run.history.append({"epoch": epoch + 1, **record,
+                                    **evaluate(run.model, run.val, run.device)})
+                bar.write(f"epoch {epoch + 1}: {run.history[-1]}")
+            elif run.step % run.settings.checkpoint_every == 0:
+                run.history.append(record)
+            stop = (time_limit_min is not None and run.step < run.total   # all ranks agree
+                    and average(torch.tensor(float(run.elapsed > 60 * time_limit_min)),
+                                world) > 0)
+            if world.is_main and (epoch_end or stop
+                                  or run.step % run.settings.checkpoint_every == 0):
+                run.checkpoint()
+            if world.is_main and snapshot_every is not None and run.step % snapshot_every == 0:
+                run.snapshot()
+            barrier(world)
+            if stop:
+                return True
+    finally:
+        bar.close()
+    return False
 
 
 def main(argv: list[str]) -> int:
