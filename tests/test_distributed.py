@@ -98,3 +98,37 @@ def test_two_gloo_processes_train_dlnmr_as_one(tmp_path):
                                    rtol=1e-4, err_msg=key)
     np.testing.assert_allclose(par["final_val"]["loss"], ref["final_val"]["loss"], rtol=1e-4)
     assert par["complete"] and (tmp_path / "two.pt").is_file()
+
+
+def test_a_killed_rank_resumes_to_the_weights_of_an_uninterrupted_run(tmp_path):
+    """SIGKILL of rank 1 stops the torchrun job; the same command resumes from rank 0's
+    checkpoint and ends with the weights of a run that was never interrupted."""
+    import signal
+    import time
+
+    import torch
+    from test_faults import _children
+
+    argv = ["train-dlnmr", "--profile", "smoke", "--size", "2048", "--epochs", "2"]
+    reference = _run(TORCHRUN, [*argv, "--weights", str(tmp_path / "ref.pt")], tmp_path / "ref")
+    assert reference.returncode == 0, reference.stderr[-2000:]
+    out = tmp_path / "cut"
+    command = [*TORCHRUN, "-m", "nmrlib", *argv, "--weights", str(tmp_path / "cut.pt"),
+               "--out-dir", str(out)]
+    job = subprocess.Popen(command, env=ENV, cwd=ROOT, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not (out / "checkpoint.pt").is_file() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    ranks = _children(job.pid)
+    assert len(ranks) == 2 and job.poll() is None
+    os.kill(max(ranks), signal.SIGKILL)             # the later-started worker: rank 1
+    assert job.wait(timeout=120) != 0
+    assert not (tmp_path / "cut.pt").exists()
+    resumed = subprocess.run(command, env=ENV, cwd=ROOT, capture_output=True, text=True,
+                             timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    ref, cut = (torch.load(tmp_path / f"{k}.pt", weights_only=True)["state_dict"]
+                for k in ("ref", "cut"))
+    for key in ref:
+        torch.testing.assert_close(cut[key], ref[key], rtol=1e-5, atol=1e-6, msg=key)
