@@ -29,11 +29,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in {"-h", "--help"} or argv[0] not in COMMANDS:
+    if argv and argv[0] not in COMMANDS and argv[0] not in {"-h", "--help"}:
+        print(f"error: unknown command {argv[0]!r}; choose one of {', '.join(COMMANDS)} "
+              "(see python -m nmrlib -h)", file=sys.stderr)
+        return 2
+    if not argv or argv[0] in {"-h", "--help"}:
         print("usage: python -m nmrlib <command> [options]\n\ncommands:")
         for name, (_, help_text) in COMMANDS.items():
             print(f"  {name:<10} {help_text}")
-        return 0 if not argv or argv[0] in {"-h", "--help"} else 2
+        return 0
     module = importlib.import_module(COMMANDS[argv[0]][0])
     try:
         return int(module.main(argv) or 0)

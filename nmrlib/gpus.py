@@ -85,6 +85,12 @@ def _only(gpu: str) -> Iterator[None]:
 
 def main(argv: list[str]) -> int:
     """``python -m nmrlib gpus``: the number of GPUs a run may use (``--list``: their ids)."""
+    from nmrlib.cli import CliParser
+
+    parser = CliParser(prog="python -m nmrlib gpus",
+                       description="print how many GPUs a run may use")
+    parser.add_argument("--list", action="store_true", help="print their ids instead")
+    args = parser.parse_args(argv[1:])
     gpus = visible_gpus()
-    print(",".join(gpus) if "--list" in argv else len(gpus))
+    print(",".join(gpus) if args.list else len(gpus))
     return 0

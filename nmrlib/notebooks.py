@@ -138,6 +138,11 @@ def execute(source: str | Path, profile: str, output: str | Path | None = None, 
     check_output(output, overwrite=overwrite)
     partial = output.with_name(output.stem + ".part.ipynb")
     failed = output.with_name(output.stem + ".failed.ipynb")
+    try:   # a folder we cannot write to fails now, not after the run
+        partial.touch()
+    except OSError as err:
+        raise type(err)(f"cannot write the executed notebook into {output.parent}: "
+                        f"{err.strerror}") from err
     failed.unlink(missing_ok=True)
     slot = (gpu_slot(root / "build" / "gpu-locks") if os.environ.get("NMRLIB_GPU_SLOTS")
             else nullcontext())

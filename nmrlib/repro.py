@@ -289,12 +289,18 @@ def _json_default(value):
 
 
 def main(argv: list[str]) -> int:
+    """``python -m nmrlib env`` (the environment report) and ``profile [--why]``."""
+    from nmrlib.cli import CliParser
+
+    parser = CliParser(prog=f"python -m nmrlib {argv[0]}",
+                       description="print the default profile for this machine"
+                       if argv[0] == "profile" else "print the environment report as JSON")
+    if argv[0] == "profile":
+        parser.add_argument("--why", action="store_true", help="also say why")
+    args = parser.parse_args(argv[1:])
     if argv[0] == "profile":
         profile, why = default_profile()
-        if "--why" in argv:
-            print(f"profile {profile}: {why}")
-        else:
-            print(profile)
+        print(f"profile {profile}: {why}" if args.why else profile)
         return 0
     print(json.dumps(environment_report(), indent=2))
     return 0

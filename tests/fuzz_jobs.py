@@ -146,6 +146,7 @@ def register(add, Api, Cli) -> None:  # noqa: N803 - the harness's classes
     _weights_cases(add, Api, Cli)
     _simulate_cases(add, Api, Cli)
     _pretrained_cases(add, Api, Cli)
+    _other_command_cases(add, Api, Cli)
 
 
 # --------------------------------------------------------------------------- notebook
@@ -409,6 +410,14 @@ def _simulate_cases(add, Api, Cli) -> None:
         _simulate_argv(_edit_manifest(lambda m: "{oops")(env, job_base(env.base)))))
     add("simulate-other-parameters", "made with different parameters", lambda env: Cli(
         _simulate_argv(_copied_set(env, job_base(env.base)))))
+    for label, shard, match in (("shard-out-of-range", "3/3", "0 <= I < N"),
+                                ("shard-zero-count", "0/0", "N >= 1"),
+                                ("shard-text", "first", "takes I/N")):
+        add(f"simulate-{label}", match, lambda env, shard=shard: Cli(
+            _simulate_argv(env.tmp / "set", "--shard", shard),
+            absent=[env.tmp / "set" / "manifest.json"]))
+    add("simulate-shard-with-replace-stale", "cannot be combined with --shard", lambda env: Cli(
+        _simulate_argv(env.tmp / "set", "--shard", "0/2", "--replace-stale")))
     add("simulate-api-n-per-class-5", "n_per_class >= 10", lambda env: Api(
         lambda: _simulate(env, n_per_class=5)))
     add("simulate-api-unknown-parameter", "unknown dataset parameter", lambda env: Api(
@@ -463,3 +472,23 @@ def _pretrained_cases(add, Api, Cli) -> None:
         load(env.tmp / "nowhere"), errors=(RuntimeError,)))
     add("pretrained-folder-empty", "lacks hyperparams.yaml", lambda env: Api(
         load(_mkdir(env.tmp / "m")), errors=(RuntimeError,)))
+
+
+# --------------------------------------------------------------------------- other commands
+
+
+def _other_command_cases(add, Api, Cli) -> None:
+    for command in ("env", "profile", "gpus", "report"):
+        add(f"cmd-{command}-unknown-option", "unrecognized arguments: --bogus|required",
+            lambda env, command=command: Cli([command, "--bogus"]))
+    add("cmd-report-unknown-profile", "invalid choice", lambda env: Cli(
+        ["report", "--profile", "bogus"]))
+    add("cmd-golden-source-missing", "not found", lambda env: Cli(
+        ["golden", str(env.tmp / "none.py")]))
+    add("cmd-speech-out-is-file", "File exists|Not a directory", lambda env: Cli(
+        ["speech", "--offline", "--out", str(env.text("speech", "x"))],
+        guard=[env.tmp / "speech"]))
+    add("cmd-unknown-command", "unknown command", lambda env: Cli(["simulat"]))
+    add("nb-output-unwritable", "cannot write the executed notebook into /proc", lambda env: Cli(
+        ["notebook", "--profile", "smoke", str(env.text("nb.py", NOTEBOOK)), "--output",
+         "/proc/nmrlib-fuzz.ipynb", "--overwrite"]))
