@@ -135,6 +135,29 @@ def simulate_chunk(params: dict, c: int, k: int, device: str | None = None):
     return shifts, data.astype(np.complex64)
 
 
+def sample_spectrum(code: str, index: int, *, seed: int, acquisition: dict,
+                    context: str = "protein", selection: str = DEFAULT_SELECTION,
+                    snr: float | None = None,
+                    device: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Sample ``index`` of residue ``code`` in ``context`` -- the data set's shift draw
+    ``rng(seed, class, index)`` -- simulated at ``acquisition`` (``ACQUISITION`` keys: n1,
+    n2, sw_hz, field_mhz, carrier_ppm, tau_mix, ...), for display and comparison.
+
+    Returns (site shifts in ppm, complex States data (2, n1, n2)); with ``snr`` (peak
+    time-domain SNR) complex noise from ``rng(seed, class, index, 2)`` is added, a key of its
+    own so display noise never repeats the data set's (key 1).
+    """
+    from nmrlib.spin import add_noise
+
+    system = spin_system(code, context)
+    shifts = system.sample(rng(seed, system.label, index))
+    data = system.network().fid(shifts[None], **acquisition, device=device,
+                                selection=selection)[0].cpu().numpy()
+    if snr is not None:
+        data = add_noise(data, snr, rng(seed, system.label, index, 2))
+    return shifts, data
+
+
 def _save(path: Path, array: np.ndarray) -> None:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.part")
     with open(tmp, "wb") as fh:

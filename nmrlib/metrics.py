@@ -65,6 +65,17 @@ def peak_intensity_r2(reference_spectrum, test_spectrum, *, threshold_sigma: flo
     return {"r2": r * r, "slope": slope, "n_peaks": int(len(x))}
 
 
+def relative_l2(estimate, target, axis: int = -1) -> np.ndarray:
+    """Per-trace relative L2 error ``||estimate - target|| / ||target||`` along ``axis``.
+
+    >>> relative_l2(np.array([[1.0, 1.0]]), np.array([[1.0, 0.0]])).tolist()
+    [1.0]
+    """
+    target = np.asarray(target)
+    return (np.linalg.norm(np.asarray(estimate) - target, axis=axis)
+            / np.linalg.norm(target, axis=axis))
+
+
 def rmse(reference_spectrum, test_spectrum, *, relative: bool = True) -> float:
     """Root-mean-square difference (relative to max|reference| when ``relative``)."""
     ref, tst = _pair(reference_spectrum, test_spectrum)

@@ -61,6 +61,7 @@ set_threads(1)  # the simulator's small eigh/GEMMs run best single-threaded; par
 # across processes (the data-set generator starts one worker per core)
 
 import time
+from functools import partial
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -68,9 +69,10 @@ import numpy as np
 from nmrlib import aminoacids as aa
 from nmrlib import dataset as ds
 from nmrlib.audio import SAMPLE_RATE_HZ, stack_transients
+from nmrlib.dataset import sample_spectrum
 from nmrlib.plotting import contour2d, contour_levels, noise_sigma, ppm_axis, savefig
 from nmrlib.repro import environment_report, rng, write_json
-from nmrlib.spin import add_noise, states_spectrum, tocsy_fid
+from nmrlib.spin import states_spectrum, tocsy_fid
 
 acq = dict(aa.ACQUISITION, n1=display_n, n2=display_n)
 ppm = ppm_axis(display_n, acq["sw_hz"], acq["field_mhz"], acq["carrier_ppm"])
@@ -78,14 +80,8 @@ results = {"profile": profile, "acquisition_display": acq}
 print(f"profile {profile}: display spectra {display_n} x {display_n}, {acq['field_mhz']:.0f} MHz, "
       f"sweep {acq['sw_hz']:.0f} Hz, mixing {acq['tau_mix'] * 1e3:.0f} ms, selection {selection}")
 
-
-def simulate(code, index=0, snr=display_snr, mode=selection):
-    """Sample ``index`` of residue ``code`` (the data set's shift draw) with display noise."""
-    system = aa.spin_system(code)
-    shifts = system.sample(rng(seed, system.label, index))
-    data = system.network().fid(shifts[None], **acq, device=device,
-                                selection=mode)[0].cpu().numpy()
-    return shifts, add_noise(data, snr, rng(seed, system.label, index, 2))
+simulate = partial(sample_spectrum, index=0, seed=seed, acquisition=acq, selection=selection,
+                   snr=display_snr, device=device)
 
 
 # %% [markdown]
@@ -156,7 +152,7 @@ fig, axes = plt.subplots(len(compare_residues), 3, figsize=(15, 4.6 * len(compar
                          squeeze=False)
 model_diff = {}
 for row, code in enumerate(compare_residues):
-    specs = {mode: states_spectrum(simulate(code, mode=mode)[1]) for mode in modes}
+    specs = {mode: states_spectrum(simulate(code, selection=mode)[1]) for mode in modes}
     levels = contour_levels(max(noise_sigma(s) for s in specs.values()), start=5, n=10)
     panels = [*specs.values(), specs["lock"] - specs["in-phase"]]
     titles = [f"{code}: {modes[0]}", f"{code}: {modes[1]}", f"{code}: lock - in-phase"]
@@ -164,9 +160,7 @@ for row, code in enumerate(compare_residues):
         contour2d(ax, spec, ppm, ppm, levels)
         ax.set_title(title)
         ax.set_ylabel("δ1 (ppm)")
-    system = aa.spin_system(code)
-    draw = system.sample(rng(seed, system.label, 0))[None]
-    clean = {mode: system.network().fid(draw, **acq, selection=mode)[0].numpy() for mode in modes}
+    clean = {mode: simulate(code, selection=mode, snr=None)[1] for mode in modes}
     model_diff[code] = float(np.abs(clean["lock"] - clean["in-phase"]).max()
                              / np.abs(clean["lock"]).max())
 fig.tight_layout()
@@ -228,11 +222,8 @@ for key, values in spinach_dev.items():
 fig, axes = plt.subplots(1, 2, figsize=(11, 5))
 pair_ctx = {}
 for context in aa.CONTEXTS:
-    system = aa.spin_system("VAL", context)
-    draw = system.sample(rng(seed, system.label, 0))
-    data = system.network().fid(draw[None], **acq, device=device)[0].cpu().numpy()
-    pair_ctx[context] = states_spectrum(add_noise(data, display_snr,
-                                                  rng(seed, system.label, 0, 2)))
+    pair_ctx[context] = states_spectrum(simulate("VAL", context=context,
+                                                 selection=ds.DEFAULT_SELECTION)[1])
 levels = contour_levels(max(noise_sigma(s) for s in pair_ctx.values()), start=5, n=10)
 for ax, (context, spec) in zip(axes, pair_ctx.items(), strict=True):
     contour2d(ax, spec, ppm, ppm, levels)

@@ -73,16 +73,12 @@ plt.show()
 # all `n_schedules` schedules per level, Poisson-gap against uniform random.
 
 # %%
-def gaps(make, n, m, seeds):
-    return np.concatenate([np.diff(make(n, m, seed=s)) - 1 for s in seeds])
-
-
 seeds = range(seed, seed + n_schedules)
 fig, axes = plt.subplots(1, len(densities), figsize=(3.0 * len(densities), 2.8), sharey=True)
 for ax, density in zip(np.atleast_1d(axes), densities, strict=True):
     m = nus.points_for_density(n_points, density)
-    pg = gaps(nus.poisson_gap, n_points, m, seeds)
-    rnd = gaps(nus.random_schedule, n_points, m, seeds)
+    pg = nus.schedule_gaps(nus.poisson_gap, n_points, m, seeds)
+    rnd = nus.schedule_gaps(nus.random_schedule, n_points, m, seeds)
     bins = np.arange(0, max(pg.max(), rnd.max()) + 2) - 0.5
     ax.hist(rnd, bins=bins, density=True, alpha=0.5, color="C1", label="random")
     ax.hist(pg, bins=bins, density=True, histtype="step", lw=1.5, color="C0", label="Poisson-gap")
@@ -118,21 +114,10 @@ savefig(fig, figures_dir, "nus_psf")
 plt.show()
 
 # %%
-def psf_stats(make, n, m, seeds):
-    """Mean and sd of the largest sidelobe, overall and far (> n/8 points) from the peak."""
-    peak, far = [], []
-    for s in seeds:
-        psf = nus.point_spread_function(nus.mask_from_schedule(make(n, m, seed=s), n))
-        offset = np.abs(np.arange(n) - n // 2)
-        peak.append(psf[offset > 0].max())
-        far.append(psf[offset > n // 8].max())
-    return np.mean(peak), np.std(peak), np.mean(far), np.std(far)
-
-
 sidelobes = {}
 for density in densities:
     m = nus.points_for_density(n_points, density)
-    sidelobes[density] = {name: psf_stats(make, n_points, m, seeds)
+    sidelobes[density] = {name: nus.sidelobe_stats(make, n_points, m, seeds)
                           for name, make in (("poisson_gap", nus.poisson_gap),
                                              ("random", nus.random_schedule))}
 

@@ -52,12 +52,14 @@ os.chdir(project_root())
 set_threads()
 
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from nmrlib.metrics import relative_l2
 from nmrlib.nus.dlnmr import load_weights, reconstruct_dl, weights_info
 from nmrlib.nus.reconstruct import reconstruct
 from nmrlib.nus.synthetic import SyntheticNUS
@@ -144,11 +146,7 @@ test = SyntheticNUS(n=settings.n, size=n_test, seed=seed, split="test",
                     density=(test_density, test_density))
 y, mask, full = test.batch(range(n_test))
 target = np.fft.fft(full)
-
-
-def rel_l2(spec):
-    return np.linalg.norm(spec - target, axis=1) / np.linalg.norm(target, axis=1)
-
+rel_l2 = partial(relative_l2, target=target, axis=1)
 
 errors = {"zero filling": rel_l2(np.fft.fft(y)),
           "IST": rel_l2(np.fft.fft(reconstruct(y, mask, "ist", device=device)))}

@@ -13,7 +13,9 @@ from nmrlib.nus.schedules import (
     poisson_gap_2d,
     random_schedule,
     read_nuslist,
+    schedule_gaps,
     sidelobe_level,
+    sidelobe_stats,
     validate_schedule,
     write_nuslist,
 )
@@ -30,7 +32,9 @@ __all__ = [
     "poisson_gap_2d",
     "random_schedule",
     "read_nuslist",
+    "schedule_gaps",
     "sidelobe_level",
+    "sidelobe_stats",
     "validate_schedule",
     "write_nuslist",
 ]

@@ -167,6 +167,30 @@ def sidelobe_level(mask: np.ndarray) -> float:
     return float(np.max(np.delete(psf, centre)))
 
 
+def schedule_gaps(make, n: int, m: int, seeds) -> np.ndarray:
+    """Gaps (unsampled increments between consecutive sampled ones) of the schedules
+    ``make(n, m, seed=s)`` for every seed in ``seeds``, concatenated.
+
+    >>> schedule_gaps(lambda n, m, seed: np.array([0, 1, 4, 9]), 10, 4, [0, 1]).tolist()
+    [0, 2, 4, 0, 2, 4]
+    """
+    return np.concatenate([np.diff(make(n, m, seed=s)) - 1 for s in seeds])
+
+
+def sidelobe_stats(make, n: int, m: int, seeds) -> tuple[float, float, float, float]:
+    """Largest PSF sidelobe of the schedules ``make(n, m, seed=s)``, s in ``seeds``:
+    (mean, sd) overall, then (mean, sd) far (more than n/8 points) from the peak; fractions
+    of the central peak, sd with ddof 0."""
+    peak, far = [], []
+    offset = np.abs(np.arange(n) - n // 2)
+    for s in seeds:
+        psf = point_spread_function(mask_from_schedule(make(n, m, seed=s), n))
+        peak.append(psf[offset > 0].max())
+        far.append(psf[offset > n // 8].max())
+    return (float(np.mean(peak)), float(np.std(peak)), float(np.mean(far)),
+            float(np.std(far)))
+
+
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _MAX_INDEX = np.iinfo(np.int64).max
 
