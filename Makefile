@@ -1,5 +1,6 @@
 # nmrlib: set up, test and reproduce everything from a fresh clone.
 #   make test                      unit tests + smoke run of every notebook + nbval regression
+#                                  + the doctests of nmrlib
 #   make reproduce [PROFILE=...]   execute every notebook under a profile, build the HTML report
 # PROFILE is smoke | quick | paper; `make reproduce` picks paper with CUDA, quick without.
 #   JOBS=N                         notebooks run N at a time (default: one per core; paper: one
@@ -81,6 +82,7 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory smoke
 	$(PY) -m pytest tests $(NBVAL)
+	$(PY) -m pytest --doctest-modules nmrlib -q
 
 lint: $(STAMP)
 	$(PY) -m ruff check nmrlib tests bench notebooks
