@@ -576,8 +576,9 @@ def read_known(source: str | os.PathLike, key: str | None = None) -> tuple[Datas
     """
     from nmrlib import realdata
 
-    if key is None and str(source) in realdata.REGISTRY:
-        key, path = str(source), realdata.path(str(source))
+    bare = "/" not in str(source) and not Path(source).exists()
+    if key is None and (str(source) in realdata.REGISTRY or bare):
+        key, path = str(source), realdata.path(str(source))   # unknown name: ValueError
     else:
         path = Path(source)
         key = key or path.parent.name
