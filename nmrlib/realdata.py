@@ -337,7 +337,8 @@ def path(name: str) -> Path:
 
 
 def status(name: str) -> str:
-    """"yes" (every file cached and checked), "no" (some missing) or "CORRUPT"."""
+    """Cache state of set ``name``: ``yes`` (every file there, sha256 as registered), ``no``
+    (some missing) or ``CORRUPT`` (a file whose sha256 differs)."""
     folder = data_dir() / name
     state = "yes"
     for f in files(name):

@@ -88,3 +88,19 @@ def test_valine_diagonal_and_cross_peaks(valine):
         assert has_peak(peaks, a, 1.005), f"no cross peak at (F2, F1) ({a}, methyls)"
     spec = info["spec"]
     assert spec.max() > 5 * abs(spec.min())
+
+
+def test_reference_ppm_moves_both_axes_and_nothing_else():
+    from nmrlib import realdata
+
+    path = realdata.path("bmrb_valine_tocsy")
+    plain = nmrio.read_2d(path)
+    moved = nmrio.read_2d(path, reference_ppm=0.134)
+    assert np.allclose(moved.direct_ppm, plain.direct_ppm + 0.134, atol=1e-9)
+    assert np.allclose(nmrio.indirect_ppm(moved, 256), nmrio.indirect_ppm(plain, 256) + 0.134,
+                       atol=1e-9)
+    assert np.array_equal(moved.traces, plain.traces)
+    f1_only = nmrio.read_2d(path, reference_ppm=(0.0, 0.5))
+    assert np.allclose(f1_only.direct_ppm, plain.direct_ppm, atol=1e-9)
+    with pytest.raises(ValueError, match="reference_ppm must be finite"):
+        nmrio.read_2d(path, reference_ppm=float("nan"))
