@@ -303,8 +303,10 @@ def _download(name: str, f: dict, folder: Path) -> None:
         pooch.retrieve(f["url"], known_hash=f"sha256:{f['sha256']}", fname=f["local"],
                        path=folder, downloader=downloader)
     except requests.exceptions.RequestException as err:
+        code = getattr(err.response, "status_code", None)
         raise OSError(f"data set {name}: cannot download {f['url']} "
-                      f"({type(err).__name__}); offline? set NMRLIB_DATA_MIRROR=DIR to a "
+                      f"({f'HTTP {code}' if code else type(err).__name__}); offline? set "
+                      "NMRLIB_DATA_MIRROR=DIR to a "
                       f"folder holding DIR/{name}/{f['local']}, or put the file at "
                       f"{folder / f['local']} (the cache, NMRLIB_DATA_DIR)") from None
     except ValueError as err:  # pooch: hash mismatch (the bad download is deleted)

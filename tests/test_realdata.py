@@ -138,6 +138,23 @@ def test_a_download_that_does_not_match_its_sha256_is_not_kept(cache, monkeypatc
     assert not list(cache.rglob("hdac_ex.ft1"))
 
 
+def test_a_missing_source_file_names_the_http_status(cache, monkeypatch):
+    import pooch
+    import requests
+
+    monkeypatch.delenv("NMRLIB_DATA_MIRROR", raising=False)
+
+    def not_found(self, url, output_file, pooch_obj, check_only=False):
+        response = requests.Response()
+        response.status_code = 404
+        raise requests.exceptions.HTTPError("404 Client Error", response=response)
+
+    monkeypatch.setattr(pooch.HTTPDownloader, "__call__", not_found)
+    with pytest.raises(OSError, match=r"cannot download https://\S+ss_hdac.out \(HTTP 404\)|"
+                       r"cannot download https://\S+hdac_ex.ft1 \(HTTP 404\)"):
+        realdata.fetch("fidnet_hdac_nus")
+
+
 def test_cli_list_fetch_path(cache, capsys, offline):
     assert cli(["data", "fetch", "fidnet_hdac_nus", "mrai_malt1_hsqc"]) == 0
     assert capsys.readouterr().out.splitlines() == [
