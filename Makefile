@@ -2,6 +2,7 @@
 #   make test                      unit tests + smoke run of every notebook + nbval regression
 #                                  + the doctests of nmrlib
 #   make reproduce [PROFILE=...]   execute every notebook under a profile, build the HTML report
+#   make data                      fetch the real data sets (checked by sha256; see README)
 # PROFILE is smoke | quick | paper; `make reproduce` picks paper with CUDA, quick without.
 #   JOBS=N                         notebooks run N at a time (default: one per core; paper: one
 #                                  per GPU, each run on its own GPU; CUDA_VISIBLE_DEVICES limits them)
@@ -22,7 +23,7 @@ NAMES := $(notdir $(basename $(NOTEBOOKS)))
 PKG := $(shell find nmrlib -type f \( -name '*.py' -o -name '*.json' -o -name '*.pt' \) | sort)
 NBVAL := --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: all env test smoke unit lint reproduce report golden lab clean distclean
+.PHONY: all env data test smoke unit lint reproduce report golden lab clean distclean
 
 ifneq ($(filter report,$(MAKECMDGOALS)),)
 ifeq ($(PROFILE),)
@@ -41,6 +42,20 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --progress-bar off -r requirements.txt
 	$(PY) -m pip install --quiet --progress-bar off --no-deps -e .
 	touch $@
+
+# ---- real data sets: fetched by name from their original repositories (nmrlib.realdata) ----
+# Every file is checked against the registry's sha256. Cache: pooch's per-user cache, or
+# NMRLIB_DATA_DIR. Offline mirror: NMRLIB_DATA_MIRROR=DIR (one sub-folder per set), used before
+# any download; when it is unset and ../shared/realdata lies beside the clone (our machines
+# and CI, which cannot reach the original hosts), that folder is the mirror.
+ifeq ($(NMRLIB_DATA_MIRROR),)
+ifneq ($(wildcard ../shared/realdata),)
+export NMRLIB_DATA_MIRROR := $(abspath ../shared/realdata)
+endif
+endif
+
+data: $(STAMP)
+	$(PY) -m nmrlib data fetch --all
 
 # ---- notebooks: build/<profile>/notebooks/<name>.ipynb -----------------------------------
 define notebook_rule
@@ -80,6 +95,7 @@ $(foreach p,$(PROFILES),$(eval $(call train_rule,$(p))))
 # ---- tests ---------------------------------------------------------------------------------
 test: $(STAMP)
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory data
 	$(MAKE) --no-print-directory smoke
 	$(PY) -m pytest tests $(NBVAL)
 	$(PY) -m pytest --doctest-modules nmrlib -q
@@ -99,7 +115,7 @@ golden: $(STAMP)
 # Independent notebooks run side by side, one per core with one thread each (2 threads per
 # process on 2 cores oversubscribe); JOBS=1 runs them one after another with all threads.
 CORES := $(shell nproc 2>/dev/null || echo 1)
-reproduce: $(STAMP)
+reproduce: $(STAMP) data
 	@if [ -n "$(PROFILE)" ]; then echo "profile $(PROFILE): given on the command line"; \
 	  profile="$(PROFILE)"; else $(PY) -m nmrlib profile --why; \
 	  profile=$$($(PY) -m nmrlib profile); fi; \

@@ -1,13 +1,14 @@
 """DLNMR weight files against IST and zero filling on the real 2D sets (peak-intensity R²).
 
-For each real set found under ``--realdata`` (the ``nmrlib.nmrio.DATASETS`` folders), the
+For each fully sampled real 2D set of ``nmrlib.realdata`` (``--sets``, registry names; each
+fetched by name and checked by sha256), the
 ``--columns`` F2 window holding the most reference peaks (``peak_window``, as notebook 08's
 quick profile) is undersampled with ``--schedules`` Poisson-gap schedules per level (the
 same schedules for every method) and reconstructed by each weight file (``label=path``)
 and by ``ist`` / ``zf``; the table gives R² mean ± sd over the schedules. Use it to judge
 new weights (training length, synthetic-data choices) on data none of them was trained on.
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_dl_real.py --realdata ../shared/realdata \
+    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_dl_real.py \
         --weights dl10=nmrlib/data/dlnmr_10stage.pt --schedules 10
 """
 
@@ -45,18 +46,17 @@ def evaluate(data, methods: dict[str, str], levels, n_schedules: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--realdata", required=True, help="folder holding the real sets")
     parser.add_argument("--weights", nargs="+", default=[], metavar="LABEL=PATH")
     parser.add_argument("--baselines", nargs="*", default=["ist", "zf"], choices=["ist", "zf"])
-    from nmrlib.nus.dleval import REAL_SETS
+    from nmrlib.realdata import names
 
-    parser.add_argument("--sets", nargs="+", default=list(REAL_SETS), choices=list(REAL_SETS))
+    parser.add_argument("--sets", nargs="+", default=names("nus-r2"), choices=names("nus-r2"))
     parser.add_argument("--levels", type=float, nargs="+", default=[0.10, 0.15, 0.20, 0.25])
     parser.add_argument("--schedules", type=int, default=10)
     parser.add_argument("--columns", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
-    from nmrlib.nus.dleval import load_real_set, peak_window, real_set_path
+    from nmrlib.nus.dleval import load_real_set, peak_window
     from nmrlib.repro import set_threads
 
     set_threads(args.threads)
@@ -69,16 +69,16 @@ def main(argv: list[str] | None = None) -> int:
     methods.update({b: b for b in args.baselines})
     print(f"R² mean ± sd over {args.schedules} Poisson-gap schedules per level, "
           f"{args.columns}-column peak window")
-    print(f"{'set':<13}{'method':<10}" + "".join(f"{lv:>16.0%}" for lv in args.levels))
+    print(f"{'set':<32}{'method':<10}" + "".join(f"{lv:>16.0%}" for lv in args.levels))
     for name in args.sets:
-        path = real_set_path(args.realdata, name)
-        if not path.exists():
-            print(f"{name:<13}not run: {path} not found")
+        try:
+            data = peak_window(load_real_set(name), args.columns)
+        except (OSError, ValueError) as err:
+            print(f"{name:<32}not run: {err}")
             continue
-        data = peak_window(load_real_set(name, path, key=REAL_SETS[name]), args.columns)
         scores = evaluate(data, methods, args.levels, args.schedules)
         for label, per in scores.items():
-            print(f"{name:<13}{label:<10}" + "".join(
+            print(f"{name:<32}{label:<10}" + "".join(
                 f"{np.mean(r):>9.3f} ± {np.std(r):.3f}" for r in per.values()), flush=True)
     return 0
 

@@ -7,13 +7,14 @@ reconstructed by each method through ``nmrlib.nus.reconstruct`` on the same devi
 median of ``--repeats`` runs (after one warm-up run on a slice) is reported, with the
 ratios DL/LR and DL/IST. Timings on a shared machine are noisy: rerun when it is idle.
 
-With ``--realdata DIR`` the whole real 2D sets (``nmrlib.nus.dleval.REAL_SETS``, all F2
-columns) are timed instead, each with one Poisson-gap schedule at ``--density``; LR gets
-``--lr-options`` (JSON) plus, where ``virtual_echo`` is set, the set's own F1 phase ``p0``.
+With ``--realdata`` the whole fully sampled real 2D sets of ``nmrlib.realdata`` (fetched
+by name, checked by sha256; all F2 columns) are timed instead, each with one Poisson-gap
+schedule at ``--density``; LR gets ``--lr-options`` (JSON) plus, where ``virtual_echo`` is
+set, the set's own F1 phase ``p0``.
 
     OMP_NUM_THREADS=2 .venv/bin/python bench/bench_dl_timing.py --threads 2
     OMP_NUM_THREADS=1 .venv/bin/python bench/bench_dl_timing.py --threads 1 \
-        --realdata ../shared/realdata --methods dl dl10 ist
+        --realdata --methods dl dl10 ist
 """
 
 from __future__ import annotations
@@ -37,18 +38,18 @@ def synthetic_2d(n_direct: int, n_indirect: int, seed: int, noise: float) -> np.
     return full + noise * (gen.standard_normal(full.shape) + 1j * gen.standard_normal(full.shape))
 
 
-def real_sets(realdata: str, lr_options: dict) -> list[tuple[str, np.ndarray, dict]]:
-    """(name, whole-set traces, LR options with the set's F1 phase) for each real set found."""
-    from nmrlib.nus.dleval import REAL_SETS, load_real_set, lr_options_for, real_set_path
+def real_sets(lr_options: dict) -> list[tuple[str, np.ndarray, dict]]:
+    """(name, whole-set traces, LR options with the set's F1 phase) for each fully sampled
+    real 2D set of the registry that can be fetched."""
+    from nmrlib.nus.dleval import load_real_set, lr_options_for
+    from nmrlib.realdata import names
 
     out = []
-    for name, key in REAL_SETS.items():
-        path = real_set_path(realdata, name)
-        if not path.exists():
-            print(f"{name}: not run: {path} not found")
-            continue
-        out.append((name, load_real_set(name, path, key=key).fid,
-                    lr_options_for(path, lr_options, key=key)))
+    for name in names("nus-r2"):
+        try:
+            out.append((name, load_real_set(name).fid, lr_options_for(name, lr_options)))
+        except (OSError, ValueError) as err:
+            print(f"{name}: not run: {err}")
     return out
 
 
@@ -103,8 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--noise", type=float, default=1e-3)
     parser.add_argument("--out", default=None, help="write the figures as JSON here")
-    parser.add_argument("--realdata", default=None,
-                        help="time the whole real 2D sets found in this folder instead")
+    parser.add_argument("--realdata", action="store_true",
+                        help="time the whole real 2D sets of nmrlib.realdata instead")
     parser.add_argument("--lr-options", default="{}",
                         help='LR keyword arguments as JSON, e.g. \'{"algorithm": "svt", '
                              '"virtual_echo": true}\' (default: the paper\'s ADMM)')
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
     if args.realdata:
-        sets = real_sets(args.realdata, lr_options)
+        sets = real_sets(lr_options)
     else:
         sets = [(f"synthetic {args.n_direct} x {args.n_indirect}",
                  synthetic_2d(args.n_direct, args.n_indirect, args.seed, args.noise),

@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("nmrlib.dataset", "simulate the TOCSY data set for a profile"),
     "train-dlnmr": ("nmrlib.nus.train_dl", "train the DLNMR network on synthetic FIDs"),
     "train": ("nmrlib.training", "train one classifier configuration"),
+    "data": ("nmrlib.realdata", "list, fetch (sha256-checked) and locate the real data sets"),
     "speech": ("nmrlib.audio", "fetch the Fig. 1 speech clip (CMU ARCTIC, else espeak-ng)"),
 }
 

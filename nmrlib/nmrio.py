@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
-    "DATASETS", "QUAD_COEFFS", "Dataset2D", "read_2d", "read_pipe_ft1", "read_pipe_ft2",
+    "QUAD_COEFFS", "Dataset2D", "read_2d", "read_pipe_ft1", "read_pipe_ft2",
     "write_pipe", "process_indirect", "read_known", "indirect_ppm", "spectrum_2d",
 ]
 
@@ -44,74 +44,6 @@ QUAD_COEFFS: dict[str, tuple[float, ...]] = {
     "states-tppi": (1, 0, 0, 0, 0, 0, 1, 0),
     "echo-antiecho": (1, 0, 1, 0, 0, -1, 0, 1),
 }
-
-# Per-data-set processing defaults (file names relative to the data set folder, which the
-# caller passes). How the phases were found: F2 p0/p1 minimise the L1 norm of the real
-# first-increment F2 spectrum inside the region (grid 2 deg / 15 deg); F1 p0 (p1 in
-# {0, +-180}) minimises the L1/L2 ratio of the real 2D spectrum (absorption lines are the
-# most compact; works for the negative CH2 peaks of the edited HSQC too); the sign of F1
-# p0 was then chosen for positive main peaks and all checked on the contour plots of
-# notebook 06 (azithromycin: redone on the 2D spectrum, see its entry). An entry's optional
-# "quad" is read_2d's ``indirect_quad``. nmrglue's own test (GMB/ZF/FT/PS -36;
-# SP/ZF/FT/PS -7) is a format test, not a phased spectrum; its windows are kept (its peaks
-# are single positive lines, symmetric along F1, broad along F2 from the lb -8 GMB
-# window). The methyl HMQC (uniformly 13C-1H labelled HDAC8, FID-Net's example) is
-# processed exactly as its authors' own example run does (FID-Net fidnet/experiments.py
-# run_examples + methyl/run_methyl.py): F2 EM 0.5 Hz, ZF, FT, PS p0 151 p1 0, 2.5..-0.5
-# ppm; F1 SP off 0.42 end 0.98 pow 2 c 0.5, ZF, FT -alt -neg, PS 0 0. "-neg" is the
-# States quadrature with the imaginary row negated ("quad"), "-alt" the sign alternation
-# of odd t1 points ("alt" of process_indirect). An earlier L1 phase search on this set
-# (F2 p0 -86 p1 -540, F1 p0 -51 p1 -180, no -alt/-neg) gave ridges along F2 and 1813
-# "peaks" > 10 sigma; this processing gives discrete methyl peaks (Ile d1 near 13 ppm,
-# Leu/Val 20-26 ppm 13C) with their 13C-13C doublets in F1.
-DATASETS: dict[str, dict] = {
-    "nmrglue_2d_time_complex": {
-        "file": "time_complex.fid",
-        "direct": {"apod": {"kind": "gmb", "gb": 0.1, "lb": -8.0, "c": 0.5},
-                   "p0": -6.0, "p1": -60.0, "region_ppm": (30.0, -10.0)},
-        "indirect": {"apod": {"off": 0.5, "end": 1.0, "pow": 2.0}, "p0": 3.0, "p1": 0.0},
-        "how": "F2 L1 search in 30..-10 ppm; F1 L1/L2 search (-177) + 180 for positive peaks",
-    },
-    "fidnet_methyl_hmqc": {
-        "file": "test.fid",
-        "quad": (1, 0, 0, 0, 0, 0, -1, 0),
-        "direct": {"apod": {"kind": "em", "lb": 0.5, "c": 0.5},
-                   "p0": 151.0, "p1": 0.0, "region_ppm": (2.5, -0.5)},
-        "indirect": {"apod": {"off": 0.42, "end": 0.98, "pow": 2.0}, "p0": 0.0, "p1": 0.0,
-                     "alt": True},
-        "how": "the data authors' own processing (FID-Net example run): F2 EM 0.5, PS 151; "
-               "F1 SP 0.42, FT -alt -neg",
-    },
-    # Azithromycin, re-checked on the 2D spectrum: with the first-increment F2 phase
-    # (p0 -100) every cross peak was an antisymmetric +/- pair along F2 (dispersion, e.g.
-    # NMe2 row 0.8 0.8 0.3 -0.5 -1 -0.9), and the F1 axis was mirrored about the centre of
-    # sw1 (methyls at 98-112 ppm 13C). Now: F2 p0/p1 and F1 p0 minimise the L1/L2 ratio of
-    # the real 2D spectrum (grids 3 / 15 / 3 deg) with the F1 quadrature conjugated
-    # (procpar f1coef "1 0 1 0 0 -1 0 1" with the imaginary row negated), F1 p0 sign for a
-    # positive NMe2. Checked against the known shifts: NMe2 2.27/40.3 (+), N-CH3 2.31/36.1
-    # (+), OCH3 3.34/49.2 (+), C1'' 5.15/94.7, C1' 4.43/103.1, CH2 C4'' 2.33/34.7, C9
-    # 2.51/70.3 and C4' 1.21/28.6 negative (edited HSQC), single symmetric F2 lines.
-    "openvnmrj_azithromycin_ghsqcad": {
-        "file": "Azithromycin_gHSQCAD_01.fid",
-        "quad": (1, 0, 1, 0, 0, 1, 0, -1),
-        "direct": {"apod": {"kind": "sp", "off": 0.5, "end": 0.98, "pow": 2.0, "c": 0.5},
-                   "p0": -15.0, "p1": -15.0, "region_ppm": (6.0, 0.5)},
-        "indirect": {"apod": {"off": 0.5, "end": 0.98, "pow": 2.0}, "p0": -90.0, "p1": 0.0},
-        "how": "2D L1/L2 search of F2 p0/p1 and F1 p0; F1 quadrature: conjugated procpar "
-               "f1coef (pass 'quad' as read_2d(indirect_quad=...)); checked on known shifts",
-    },
-    # MALT1 1H-15N HSQC (900 MHz, MRAi_2D repository, MIT): a *processed* NMRPipe spectrum.
-    # F1 is brought back to the time domain by read_pipe_ft2 and re-processed with the
-    # file's own F1 settings (no "indirect" entry: they come from the header), so the
-    # reference carries the original F1 sine-bell apodisation. F2 keeps the amide region.
-    "mrai_malt1_hsqc": {
-        "file": "malt1_hsqc.ft2",
-        "direct": {"region_ppm": (10.5, 6.0)},
-        "how": "processed by the data authors (NMRPipe); F1 undone exactly by read_pipe_ft2, "
-               "F2 amide region 10.5..6.0 ppm",
-    },
-}
-
 
 @dataclass
 class Dataset2D:
@@ -439,6 +371,7 @@ def read_2d(
     *,
     direct: dict | None = None,
     indirect_quad: str | tuple | None = None,
+    reference_ppm: float | tuple[float, float] | None = None,
 ) -> Dataset2D:
     """Read a 2D time-domain data set (NMRPipe file, Varian/Agilent or Bruker directory).
 
@@ -449,7 +382,10 @@ def read_2d(
     "states-tppi", "echo-antiecho" or 8 f1coef numbers (default: the file's f1coef /
     FnMODE / AQSIGN, else States). An NMRPipe file already F2-processed is returned as is;
     a fully processed one (.ft2) goes through :func:`read_pipe_ft2` (``direct`` may then
-    hold only ``region_ppm``).
+    hold only ``region_ppm``). ``reference_ppm``: ppm added to the (F2, F1) axes (one number:
+    both), for a chemical-shift reference the file does not store (e.g. DSS at -0.134 ppm
+    on the carrier axis of the BMRB TOCSY sets: +0.134); ``region_ppm`` is on the shifted
+    axis.
     """
     import nmrglue as ng
     import nmrglue.process.pipe_proc as pp
@@ -477,6 +413,8 @@ def read_2d(
         dic, data, meta = _read_bruker(path)
     if data.shape[0] % 2:
         raise ValueError(f"{path}: odd number of F1 rows ({data.shape[0]}): not hypercomplex")
+    if reference_ppm is not None:
+        _shift_axes(dic, reference_ppm)
 
     opts = {"apod": {"kind": "sp", "off": 0.5, "end": 0.98, "pow": 2.0, "c": 0.5},
             "zf": 2, "p0": 0.0, "p1": 0.0, "region_ppm": None}
@@ -514,6 +452,20 @@ def read_2d(
     ppm = ng.pipe.make_uc(dic, data, dim=1).ppm_scale()
     meta.update(quad=quad if isinstance(quad, str) else "f1coef", direct=opts)
     return Dataset2D(traces, ppm, dic, str(path), meta)
+
+
+def _shift_axes(dic: dict, reference_ppm: float | tuple[float, float]) -> None:
+    """Move the F2 and F1 ppm axes of an NMRPipe header by ``reference_ppm`` (in place).
+
+    The carrier (FDxCAR, ppm) and the origin (FDxORIG, Hz = ppm x FDxOBS) move together,
+    so nmrglue's unit conversion and the later ZF/FT/EXT steps all see the shifted axis.
+    """
+    shifts = np.broadcast_to(np.asarray(reference_ppm, dtype=float), (2,))
+    if not np.all(np.isfinite(shifts)):
+        raise ValueError(f"reference_ppm must be finite, got {reference_ppm!r}")
+    for fn, shift in zip(("FDF2", "FDF1"), shifts, strict=True):
+        dic[fn + "CAR"] = float(dic[fn + "CAR"]) + float(shift)
+        dic[fn + "ORIG"] = float(dic[fn + "ORIG"]) + float(shift) * float(dic[fn + "OBS"])
 
 
 # --------------------------------------------------------------------------- writing
@@ -612,20 +564,31 @@ def spectrum_2d(ds: Dataset2D, traces=None, **indirect) -> np.ndarray:
     return np.ascontiguousarray(spec.T)
 
 
-def read_known(path: str | os.PathLike, key: str | None = None) -> tuple[Dataset2D, dict]:
-    """Read a data set listed in :data:`DATASETS` with its settings.
+def read_known(source: str | os.PathLike, key: str | None = None) -> tuple[Dataset2D, dict]:
+    """Read a real data set of :data:`nmrlib.realdata.REGISTRY` with its settings.
 
-    Returns the dataset and the keyword arguments of :func:`process_indirect` for it
-    (the table's F1 settings, zero-filled to ``size = 2 ** ceil(log2(2 n_indirect))``;
-    for a processed .ft2 spectrum the file's own F1 settings, see :func:`read_pipe_ft2`).
-    ``key`` defaults to the name of the folder holding ``path``.
+    ``source`` is a registry name (the set is fetched and checked by sha256, see
+    :func:`nmrlib.realdata.fetch`) or a path to read with the settings of the registry entry
+    ``key`` (default: the name of the folder holding ``path``). Returns the dataset and the
+    keyword arguments of :func:`process_indirect` for it (the entry's F1 settings,
+    zero-filled to its ``size`` or else ``2 ** ceil(log2(2 n_indirect))``; for a processed
+    .ft2 spectrum the file's own F1 settings, see :func:`read_pipe_ft2`).
     """
-    key = key or Path(path).parent.name
-    if key not in DATASETS:
-        raise ValueError(f"no processing settings for {key!r}; known: {sorted(DATASETS)}")
-    cfg = DATASETS[key]
-    ds = read_2d(path, direct=cfg["direct"], indirect_quad=cfg.get("quad"))
+    from nmrlib import realdata
+
+    bare = "/" not in str(source) and not Path(source).exists()
+    if key is None and (str(source) in realdata.REGISTRY or bare):
+        key, path = str(source), realdata.path(str(source))   # unknown name: ValueError
+    else:
+        path = Path(source)
+        key = key or path.parent.name
+    if key not in realdata.REGISTRY or "direct" not in realdata.REGISTRY[key]:
+        known = [n for n, e in realdata.REGISTRY.items() if "direct" in e]
+        raise ValueError(f"no processing settings for {key!r}; known: {known}")
+    cfg = realdata.REGISTRY[key]
+    ds = read_2d(path, direct=cfg["direct"], indirect_quad=cfg.get("quad"),
+                 reference_ppm=cfg.get("reference_ppm"))
     if "indirect" in ds.meta:
         return ds, dict(ds.meta["indirect"])
     size = int(2 ** np.ceil(np.log2(2 * ds.n_indirect)))
-    return ds, dict(cfg["indirect"], size=size)
+    return ds, dict({"size": size}, **cfg["indirect"])

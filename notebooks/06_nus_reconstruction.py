@@ -15,10 +15,12 @@
 # al. 2015: min ‖Hx‖\* + λ/2‖y − Mx‖², ADMM + singular-value thresholding, λ = 1e5, ≤ 300
 # iterations, tol 1e-5) and judge quality by the R² of peak intensities between the
 # reconstruction and the fully sampled spectrum, over 100 Poisson-gap schedules per NUS
-# level. Here: the real fully sampled sets in `../shared/realdata` (read and processed by
-# `nmrlib.nmrio`, direct dimension processed, indirect time domain kept), retrospective NUS
-# at 10-30 %, LR and hmsIST-style IST (`nmrlib.nus.reconstruct`), peak-intensity R²
-# (`nmrlib.metrics`), and the real NUS HDAC set (no reference: qualitative only).
+# level. Here: the real fully sampled sets of `nmrlib.realdata` (`datasets`, by name: fetched
+# from their original repositories or the offline mirror `NMRLIB_DATA_MIRROR` and checked by
+# sha256; `python -m nmrlib data list` shows them), read and processed by `nmrlib.nmrio`
+# (direct dimension processed, indirect time domain kept), retrospective NUS at 10-30 %, LR
+# and hmsIST-style IST (`nmrlib.nus.reconstruct`), peak-intensity R² (`nmrlib.metrics`), and
+# the real NUS HDAC set `hdac_set` (no reference: qualitative only).
 #
 # Protocol per profile: `paper` = 100 schedules per level, all peak-bearing columns, whole
 # region in the figures (GPU box); `quick` = **2 schedules** per level, the columns of the
@@ -49,7 +51,6 @@ seed = 0
 results_dir = "results/quick"
 figures_dir = "figures/quick"
 device = "cpu"
-realdata_dir = "../shared/realdata"
 datasets = ["nmrglue_2d_time_complex", "fidnet_methyl_hmqc", "openvnmrj_azithromycin_ghsqcad",
             "mrai_malt1_hsqc"]
 densities = [0.10, 0.15, 0.20, 0.25, 0.30]
@@ -62,7 +63,7 @@ lr_max_iter = 300
 lr_options = {"algorithm": "svt", "virtual_echo": True}
 ist_iterations = 400
 threads = 1
-hdac_dir = "../shared/realdata/fidnet_hdac_nus"
+hdac_set = "fidnet_hdac_nus"
 hdac_grid = 192
 hdac_columns = 0
 hdac_p0 = -9.0
@@ -82,11 +83,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from nmrlib import nmrio, plotting
+from nmrlib import nmrio, plotting, realdata
 from nmrlib.metrics import artefact_level, peak_intensity_r2, pick_peaks
 from nmrlib.nus import apply_schedule, expand_sampled, poisson_gap, read_nuslist, reconstruct
 from nmrlib.nus.reconstruct import retrospective_r2
 from nmrlib.nus.schedules import points_for_density
+from nmrlib.realdata import REGISTRY
 from nmrlib.repro import environment_report, rng, set_threads, write_json
 
 set_threads(threads)
@@ -111,22 +113,22 @@ Path(results_dir).mkdir(parents=True, exist_ok=True)
 # %% [markdown]
 # ## The data sets and their processing
 #
-# `nmrlib.nmrio.DATASETS` holds one table of per-set defaults (windows, phases, F2 region)
-# with how the phases were found. The reference spectrum is the fully sampled indirect time
-# domain processed the same way as every reconstruction (`nmrio.process_indirect`: first
-# point ×0.5, cos² window, zero fill to 2× the next power of two, FT, phase; MALT1: the
-# file's own F1 window, first-point factor, size and phase). A missing file is reported
-# as "not run" and the set is left out.
+# `nmrlib.realdata.REGISTRY` holds each set's files, source, licence and citation, and its
+# processing defaults (windows, phases, F2 region) with how the phases were found. The
+# reference spectrum is the fully sampled indirect time domain processed the same way as
+# every reconstruction (`nmrio.process_indirect`: first point ×0.5, cos² window, zero fill
+# to 2× the next power of two, FT, phase; MALT1: the file's own F1 window, first-point
+# factor, size and phase). A set that cannot be fetched (no network and no mirror, or a file
+# whose sha256 differs) is reported as "not run" and left out.
 
 # %%
 sets = {}
 for name in datasets:
-    cfg = nmrio.DATASETS[name]
-    path = Path(realdata_dir) / name / cfg["file"]
-    if not path.exists():
-        print(f"not run: {name}: {path} not found")
+    try:
+        ds, process = nmrio.read_known(name)
+    except (OSError, ValueError) as err:   # not fetched: no network, no mirror, bad checksum
+        print(f"not run: {name}: {err}")
         continue
-    ds, process = nmrio.read_known(path, name)
     ref = nmrio.process_indirect(ds.traces, **process)          # (n_direct, size)
     sets[name] = {"ds": ds, "process": process, "ref": ref,
                   "f1_ppm": nmrio.indirect_ppm(ds, process["size"]),
@@ -278,7 +280,7 @@ payload = {"profile": profile, "seed": seed, "threshold_sigma": threshold_sigma,
            "r2_max_columns": r2_max_columns, "lr_max_iter": lr_max_iter,
            "lr_options": lr_options,
            "ist_iterations": ist_iterations, "processing": {
-               name: {"direct": nmrio.DATASETS[name]["direct"], "indirect": s["process"]}
+               name: {"direct": REGISTRY[name]["direct"], "indirect": s["process"]}
                for name, s in sets.items()},
            "figure_schedule_r2": figure_r2, "study": study, "environment": environment_report()}
 write_json(Path(results_dir) / "06_nus_reconstruction.json", payload)
@@ -294,10 +296,13 @@ write_json(Path(results_dir) / "06_nus_reconstruction.json", payload)
 # meaningful on a reconstruction without reference).
 
 # %%
-hdac_file, hdac_list = Path(hdac_dir) / "hdac_ex.ft1", Path(hdac_dir) / "ss_hdac.out"
-if not hdac_file.exists() or not hdac_list.exists():
-    print(f"not run: {hdac_file} not found")
-else:
+try:
+    hdac_dir = realdata.fetch(hdac_set)
+except (OSError, ValueError) as err:
+    hdac_dir = None
+    print(f"not run: {hdac_set}: {err}")
+if hdac_dir is not None:
+    hdac_file, hdac_list = hdac_dir / "hdac_ex.ft1", hdac_dir / "ss_hdac.out"
     hd = nmrio.read_pipe_ft1(hdac_file)
     sched = read_nuslist(hdac_list)
     fid, mask = expand_sampled(hd.traces, sched, hdac_grid)

@@ -30,7 +30,7 @@
 # `LR` is the project's LR choice (`lr_options`, see notebook 06 and `nmrlib.nus.lowrank`):
 # by default singular-value thresholding with a falling threshold on the virtual echo,
 # each set's F1 phase passed as `p0`; the paper's ADMM falls below zero filling on the
-# crowded real sets (notebook 06 shows both). MALT1 (`malt1_path`) is a processed NMRPipe
+# crowded real sets (notebook 06 shows both). MALT1 (`mrai_malt1_hsqc`) is a processed NMRPipe
 # spectrum brought back to the F1 time domain (`nmrlib.nmrio.read_pipe_ft2`); its reference
 # carries the original F1 sine-bell apodisation.
 
@@ -51,10 +51,8 @@ threshold_sigma = 10.0
 synthetic_shape = [128, 256]
 n_synthetic = 1
 max_columns = 0
-methyl_path = "../shared/realdata/fidnet_methyl_hmqc/test.fid"
-nmrglue_path = "../shared/realdata/nmrglue_2d_time_complex/time_complex.fid"
-azithromycin_path = "../shared/realdata/openvnmrj_azithromycin_ghsqcad/Azithromycin_gHSQCAD_01.fid"
-malt1_path = "../shared/realdata/mrai_malt1_hsqc/malt1_hsqc.ft2"
+real_sets = ["fidnet_methyl_hmqc", "nmrglue_2d_time_complex", "openvnmrj_azithromycin_ghsqcad",
+             "mrai_malt1_hsqc"]
 timing_repeats = 3
 timing_full_sets = True
 timing_methods = ["dl", "dl10", "lr", "ist"]
@@ -107,7 +105,9 @@ for m, i in info.items():
 # %% [markdown]
 # ## Data sets
 # Held-out synthetic 2D sets (20 peaks each, seeds never used in training) and the real
-# fully sampled sets, processed by `nmrlib.nmrio` with their own settings. With
+# fully sampled sets `real_sets` (names of `nmrlib.realdata`: fetched from their original
+# repositories or the offline mirror `NMRLIB_DATA_MIRROR`, checked by sha256; one that
+# cannot be fetched is "not run"), processed by `nmrlib.nmrio` with their own settings. With
 # `max_columns > 0` only the window of that many F2 columns holding the most reference
 # peaks is kept for the R² study (`peak_window`; cheaper, the quick profile does this).
 # The synthetic sets are absorptive at phase 0; a real set's LR options get its F1 phase.
@@ -116,14 +116,15 @@ for m, i in info.items():
 datasets = [synthetic_set(*synthetic_shape, seed=10_000 + seed + k) for k in range(n_synthetic)]
 full_sets = {}
 set_options = {d.name: options for d in datasets}
-for name, path in (("methyl HMQC", methyl_path), ("13C-15N", nmrglue_path),
-                   ("azithromycin HSQC", azithromycin_path), ("MALT1 HSQC", malt1_path)):
-    if not path or not Path(path).is_file() and not Path(path).is_dir():
-        print(f"not run: {name}: " + (f"{path} not found" if path else "no path given"))
+for key in real_sets:
+    try:
+        full = load_real_set(key)
+    except (OSError, ValueError) as err:   # not fetched: no network, no mirror, bad checksum
+        print(f"not run: {key}: {err}")
         continue
-    full_sets[name] = load_real_set(name, path)
-    datasets.append(peak_window(full_sets[name], max_columns, threshold_sigma))
-    set_options[name] = dict(options, lr=lr_options_for(path, options["lr"]))
+    full_sets[full.name] = full
+    datasets.append(peak_window(full, max_columns, threshold_sigma))
+    set_options[full.name] = dict(options, lr=lr_options_for(key, options["lr"]))
 for d in datasets:
     n_peaks = len(pick_peaks(d.reference, threshold_sigma=threshold_sigma))
     print(f"{d.name}: {d.fid.shape[0]} F2 columns x {d.fid.shape[1]} complex t1 points, "

@@ -219,8 +219,8 @@ def test_real_set_window_holds_the_most_reference_peaks(realdata):
     from nmrlib.metrics import pick_peaks
     from nmrlib.nus.dleval import load_real_set, peak_window
 
-    path = realdata / "openvnmrj_azithromycin_ghsqcad" / "Azithromycin_gHSQCAD_01.fid"
-    full = load_real_set("azithromycin", path)
+    full = load_real_set("openvnmrj_azithromycin_ghsqcad")
+    assert full.name == "azithromycin HSQC"
     cut = peak_window(full, 16)
     assert peak_window(full, 0) is full
     assert cut.fid.shape == (16, full.fid.shape[1])
@@ -262,15 +262,15 @@ def test_real_set_bench_scores_weights_beside_the_baselines(realdata, capsys):
     import runpy
 
     bench = runpy.run_path(str(Path(__file__).parents[1] / "bench" / "bench_dl_real.py"))
-    assert bench["main"](["--realdata", str(realdata), "--sets", "azithromycin", "--levels",
+    assert bench["main"](["--sets", "openvnmrj_azithromycin_ghsqcad", "--levels",
                           "0.25", "--schedules", "1", "--columns", "4", "--weights",
                           f"dl={DEFAULT_WEIGHTS}"]) == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines()
-            if line.startswith("azithromycin")]
+            if line.startswith("openvnmrj_azithromycin_ghsqcad")]
     assert [r[1] for r in rows] == ["dl", "ist", "zf"]
     assert all(0 <= float(r[2]) <= 1 for r in rows)
     with pytest.raises(SystemExit):
-        bench["main"](["--realdata", str(realdata), "--weights", "dl=no/such.pt"])
+        bench["main"](["--weights", "dl=no/such.pt"])
 
 
 def test_timing_bench_times_synthetic_and_whole_real_sets(realdata, tmp_path, capsys):
@@ -282,10 +282,11 @@ def test_timing_bench_times_synthetic_and_whole_real_sets(realdata, tmp_path, ca
                           "--threads", "1", "--methods", "dl", "ist"]) == 0
     assert "DL/IST" in capsys.readouterr().out
     out = tmp_path / "t.json"
-    assert bench["main"](["--realdata", str(realdata), "--repeats", "1", "--threads", "1",
+    assert bench["main"](["--realdata", "--repeats", "1", "--threads", "1",
                           "--methods", "dl", "--out", str(out)]) == 0
     sets = json.loads(out.read_text())["sets"]
-    assert set(sets) == {"methyl", "13C-15N", "azithromycin", "MALT1"}
+    assert set(sets) == {"fidnet_methyl_hmqc", "nmrglue_2d_time_complex",
+                         "openvnmrj_azithromycin_ghsqcad", "mrai_malt1_hsqc"}
     assert all(s["seconds"]["dl"] > 0 for s in sets.values())
     with pytest.raises(SystemExit):
         bench["main"](["--lr-options", "not json"])
@@ -293,11 +294,11 @@ def test_timing_bench_times_synthetic_and_whole_real_sets(realdata, tmp_path, ca
 
 def test_lr_options_for_a_real_set_add_its_f1_phase_only_for_the_echo(realdata):
     from nmrlib.nmrio import read_known
-    from nmrlib.nus.dleval import lr_options_for, real_set_path
+    from nmrlib.nus.dleval import lr_options_for
 
-    path = real_set_path(realdata, "MALT1")
     echo = {"algorithm": "svt", "virtual_echo": True}
-    assert lr_options_for(path, echo) == dict(echo, p0=read_known(path)[1]["p0"])
-    assert lr_options_for(path, {"algorithm": "admm"}) == {"algorithm": "admm"}
-    with pytest.raises(ValueError, match="unknown real set"):
-        real_set_path(realdata, "no such set")
+    key = "mrai_malt1_hsqc"
+    assert lr_options_for(key, echo) == dict(echo, p0=read_known(key)[1]["p0"])
+    assert lr_options_for(key, {"algorithm": "admm"}) == {"algorithm": "admm"}
+    with pytest.raises(ValueError, match="unknown data set"):
+        lr_options_for("no such set", echo)

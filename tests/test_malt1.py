@@ -6,21 +6,24 @@ import numpy as np
 import pytest
 
 from nmrlib import nmrio
+from nmrlib.realdata import REGISTRY
 
 KEY = "mrai_malt1_hsqc"
-PATH = Path(__file__).resolve().parent.parent.parent / "shared" / "realdata" / KEY / \
-    nmrio.DATASETS[KEY]["file"]
 
-pytestmark = [pytest.mark.usefixtures("one_torch_thread"),
-              pytest.mark.skipif(not PATH.is_file(), reason=f"MALT1 spectrum {PATH} not found "
-                                 "(../shared/realdata/mrai_malt1_hsqc is not beside the repo)")]
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def test_reprocessing_the_recovered_time_data_gives_the_file_spectrum():
+@pytest.fixture(scope="module")
+def malt1(realdata) -> Path:
+    """The MALT1 spectrum, fetched through the registry (checked by sha256)."""
+    return realdata / KEY / REGISTRY[KEY]["file"]
+
+
+def test_reprocessing_the_recovered_time_data_gives_the_file_spectrum(malt1):
     import nmrglue as ng
 
-    dic, data = ng.pipe.read(str(PATH))
-    ds = nmrio.read_pipe_ft2(PATH)
+    dic, data = ng.pipe.read(str(malt1))
+    ds = nmrio.read_pipe_ft2(malt1)
     process = ds.meta["indirect"]
     assert ds.traces.shape == (data.shape[1], 128) and ds.traces.dtype == np.complex64
     assert process == {"apod": {"off": pytest.approx(0.48), "end": pytest.approx(0.95),
@@ -33,16 +36,16 @@ def test_reprocessing_the_recovered_time_data_gives_the_file_spectrum():
     assert np.allclose(ds.direct_ppm, ng.pipe.make_uc(dic, data, dim=1).ppm_scale())
 
 
-def test_read_known_keeps_the_amide_region_with_the_file_settings():
-    ds, process = nmrio.read_known(PATH)
-    full = nmrio.read_pipe_ft2(PATH)
-    hi, lo = nmrio.DATASETS[KEY]["direct"]["region_ppm"]
+def test_read_known_keeps_the_amide_region_with_the_file_settings(malt1):
+    ds, process = nmrio.read_known(malt1)
+    full = nmrio.read_pipe_ft2(malt1)
+    hi, lo = REGISTRY[KEY]["direct"]["region_ppm"]
     assert ds.direct_ppm[0] <= hi + 0.01 and ds.direct_ppm[-1] >= lo - 0.01
     assert process == full.meta["indirect"]
     start = int(np.argmin(np.abs(full.direct_ppm - ds.direct_ppm[0])))
     assert np.array_equal(ds.traces, full.traces[start:start + ds.traces.shape[0]])
     with pytest.raises(ValueError, match="only region_ppm"):
-        nmrio.read_2d(PATH, direct={"p0": 10.0})
+        nmrio.read_2d(malt1, direct={"p0": 10.0})
 
 
 def test_time_domain_files_are_refused(realdata):

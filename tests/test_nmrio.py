@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from nmrlib import nmrio
+from nmrlib.realdata import REGISTRY
 
 NMRGLUE = "nmrglue_2d_time_complex/time_complex.fid"
 
@@ -39,11 +40,12 @@ def test_processing_matches_nmrglue_pipe_proc(realdata):
     assert np.allclose(ds.direct_ppm, ng.pipe.make_uc(d, a, dim=1).ppm_scale())
 
 
-@pytest.mark.parametrize("name", sorted(nmrio.DATASETS))
+@pytest.mark.parametrize("name", sorted(n for n, e in REGISTRY.items() if "direct" in e))
 def test_real_sets_read_with_their_defaults(realdata, name, tmp_path):
-    cfg = nmrio.DATASETS[name]
-    ds = nmrio.read_2d(realdata / name / cfg["file"], direct=cfg["direct"])
-    hi, lo = cfg["direct"]["region_ppm"]
+    cfg = REGISTRY[name]
+    ds = nmrio.read_2d(realdata / name / cfg["file"], direct=cfg["direct"],
+                       reference_ppm=cfg.get("reference_ppm"))
+    hi, lo = cfg["direct"].get("region_ppm", (np.inf, -np.inf))
     assert ds.direct_ppm[0] <= hi + 0.1 and ds.direct_ppm[-1] >= lo - 0.1
     assert np.all(np.diff(ds.direct_ppm) < 0)
     assert ds.traces.dtype == np.complex64 and np.isfinite(ds.traces).all()
@@ -58,7 +60,7 @@ def test_real_sets_read_with_their_defaults(realdata, name, tmp_path):
 
 def test_varian_states_echo_antiecho(realdata):
     name = "openvnmrj_azithromycin_ghsqcad"
-    ds = nmrio.read_2d(realdata / name / nmrio.DATASETS[name]["file"])
+    ds = nmrio.read_2d(realdata / name / REGISTRY[name]["file"])
     assert ds.n_indirect == 64 and ds.meta["format"] == "varian"
     assert ds.meta["quad"] == "f1coef" and ds.meta["f1coef"] == (1, 0, 1, 0, 0, -1, 0, 1)
     f1 = nmrio.indirect_ppm(ds, 128)
@@ -106,12 +108,16 @@ def test_truncated_and_corrupt_files_raise(realdata, tmp_path):
 
 
 def test_read_known_uses_the_table_settings(realdata):
-    path = realdata / "openvnmrj_azithromycin_ghsqcad" / nmrio.DATASETS[
+    path = realdata / "openvnmrj_azithromycin_ghsqcad" / REGISTRY[
         "openvnmrj_azithromycin_ghsqcad"]["file"]
     ds, process = nmrio.read_known(path)
     assert ds.n_indirect == 64 and process["size"] == 128
+    by_name, process_by_name = nmrio.read_known("openvnmrj_azithromycin_ghsqcad")
+    assert np.array_equal(by_name.traces, ds.traces) and process_by_name == process
     with pytest.raises(ValueError, match="no processing settings"):
         nmrio.read_known(path, key="unknown")
+    with pytest.raises(ValueError, match="no processing settings"):
+        nmrio.read_known(path, key="fidnet_hdac_nus")
 
 
 def test_alt_negates_odd_points_and_shifts_the_spectrum_by_half_the_width():
@@ -128,6 +134,6 @@ def test_alt_negates_odd_points_and_shifts_the_spectrum_by_half_the_width():
 def test_methyl_set_processed_as_its_authors_gives_absorptive_peaks(realdata):
     """FID-Net's own processing: positive absorptive peaks, no +/- ridges along F2."""
     name = "fidnet_methyl_hmqc"
-    ds, process = nmrio.read_known(realdata / name / nmrio.DATASETS[name]["file"])
+    ds, process = nmrio.read_known(realdata / name / REGISTRY[name]["file"])
     spec = nmrio.process_indirect(ds.traces, **process)
     assert spec.min() > -0.1 * spec.max()

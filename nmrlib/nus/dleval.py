@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -22,11 +21,6 @@ from tqdm.auto import tqdm
 from nmrlib.nus.schedules import mask_from_schedule, points_for_density, poisson_gap
 from nmrlib.nus.synthetic import synthetic_nd
 from nmrlib.widgets import ExplorerData
-
-REAL_SETS = {"methyl": "fidnet_methyl_hmqc", "13C-15N": "nmrglue_2d_time_complex",
-             "azithromycin": "openvnmrj_azithromycin_ghsqcad", "MALT1": "mrai_malt1_hsqc"}
-"""Short names of the real 2D sets the evaluation benches use -> ``nmrlib.nmrio.DATASETS``
-folder keys."""
 
 
 def synthetic_spectrum(traces: np.ndarray) -> np.ndarray:
@@ -45,41 +39,35 @@ def synthetic_set(n_direct: int = 128, n_indirect: int = 256, *, seed: int = 0,
                         y_ppm=np.fft.fftshift(np.fft.fftfreq(n_indirect)))
 
 
-def load_real_set(name: str, path: str | Path, *, key: str | None = None) -> ExplorerData:
-    """A real fully sampled 2D set read and processed by ``nmrlib.nmrio`` (its own settings).
+def load_real_set(key: str, name: str | None = None) -> ExplorerData:
+    """A real fully sampled 2D set of ``nmrlib.realdata.REGISTRY``, by its registry name.
 
-    ``key`` names the entry of ``nmrlib.nmrio.DATASETS`` (default: the name of the folder
-    holding ``path``).
+    The set is fetched (cache, offline mirror or its original URL; every file checked by
+    sha256) and read and processed by ``nmrlib.nmrio.read_known`` with its own settings.
+    ``name`` labels it (default: the entry's ``label``).
     """
     from nmrlib.nmrio import indirect_ppm, process_indirect, read_known
+    from nmrlib.realdata import entry
 
-    ds, process = read_known(path, key)
+    label = name or entry(key)["label"]
+    ds, process = read_known(key)
 
     def to_spectrum(traces: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(process_indirect(traces, **process).T)
 
-    return ExplorerData(name, np.asarray(ds.traces), to_spectrum, np.asarray(ds.direct_ppm),
+    return ExplorerData(label, np.asarray(ds.traces), to_spectrum, np.asarray(ds.direct_ppm),
                         np.asarray(indirect_ppm(ds, process["size"])))
 
 
-def real_set_path(realdata: str | Path, name: str) -> Path:
-    """Where the real set ``name`` (a :data:`REAL_SETS` key) lies under ``realdata``."""
-    from nmrlib.nmrio import DATASETS
-
-    if name not in REAL_SETS:
-        raise ValueError(f"unknown real set {name!r}; known: {', '.join(REAL_SETS)}")
-    key = REAL_SETS[name]
-    return Path(realdata) / key / DATASETS[key]["file"]
-
-
-def lr_options_for(path: str | Path, lr_options: dict, *, key: str | None = None) -> dict:
-    """``lr_options`` for the real set at ``path``: with ``virtual_echo`` the set's own F1
-    phase ``p0`` (degrees, from ``nmrlib.nmrio.read_known``) is added, which the echo needs."""
+def lr_options_for(key: str, lr_options: dict) -> dict:
+    """``lr_options`` for the real set ``key`` (a registry name): with ``virtual_echo`` the
+    set's own F1 phase ``p0`` (degrees, from ``nmrlib.nmrio.read_known``) is added, which
+    the echo needs."""
     if not lr_options.get("virtual_echo"):
         return dict(lr_options)
     from nmrlib.nmrio import read_known
 
-    return dict(lr_options, p0=read_known(path, key)[1]["p0"])
+    return dict(lr_options, p0=read_known(key)[1]["p0"])
 
 
 def peak_window(data: ExplorerData, columns: int | None,
