@@ -489,6 +489,52 @@ def _other_command_cases(add, Api, Cli) -> None:
         ["speech", "--offline", "--out", str(env.text("speech", "x"))],
         guard=[env.tmp / "speech"]))
     add("cmd-unknown-command", "unknown command", lambda env: Cli(["simulat"]))
+    add("data-unknown-set", "unknown data set 'nope'", lambda env: Cli(["data", "fetch", "nope"]))
+    add("data-path-unknown-set", "unknown data set", lambda env: Cli(["data", "path", "x/../y"]))
+    add("data-no-action", "required: action", lambda env: Cli(["data"]))
+    add("data-corrupt-mirror-copy", "malt1_hsqc.ft2 has sha256 .* not used", lambda env: Api(
+        _with_env(_bad_mirror(env), lambda: _realdata().fetch("mrai_malt1_hsqc"))))
+    add("data-corrupt-cached-copy", "malt1_hsqc.ft2 has sha256 .* not used", lambda env: Api(
+        _with_env(_bad_cache(env), lambda: _realdata().fetch("mrai_malt1_hsqc"))))
     add("nb-output-unwritable", "cannot write the executed notebook into /proc", lambda env: Cli(
         ["notebook", "--profile", "smoke", str(env.text("nb.py", NOTEBOOK)), "--output",
          "/proc/nmrlib-fuzz.ipynb", "--overwrite"]))
+
+
+def _realdata():
+    from nmrlib import realdata
+
+    return realdata
+
+
+def _with_env(variables: dict, call):
+    """``call`` with the environment ``variables`` set, then as before."""
+    def run():
+        before = {key: os.environ.get(key) for key in variables}
+        os.environ.update(variables)
+        try:
+            return call()
+        finally:
+            for key, value in before.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+    return run
+
+
+def _bad_mirror(env) -> dict:
+    """A mirror whose MALT1 copy is damaged, and an empty cache."""
+    folder = _mkdir(env.tmp / "mirror")
+    _mkdir(folder / "mrai_malt1_hsqc")
+    (folder / "mrai_malt1_hsqc" / "malt1_hsqc.ft2").write_bytes(b"\0" * 4096)
+    return {"NMRLIB_DATA_MIRROR": str(folder), "NMRLIB_DATA_DIR": str(env.tmp / "cache")}
+
+
+def _bad_cache(env) -> dict:
+    """A cache whose MALT1 copy is damaged, and no usable mirror."""
+    cache = _mkdir(env.tmp / "cache")
+    _mkdir(cache / "mrai_malt1_hsqc")
+    (cache / "mrai_malt1_hsqc" / "malt1_hsqc.ft2").write_bytes(b"\0" * 4096)
+    return {"NMRLIB_DATA_MIRROR": str(_mkdir(env.tmp / "empty-mirror")),
+            "NMRLIB_DATA_DIR": str(cache)}
