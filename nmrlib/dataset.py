@@ -41,7 +41,7 @@ from torch.utils.data import Dataset
 from nmrlib import __version__
 from nmrlib.aminoacids import ACQUISITION, RESIDUES, spin_system
 from nmrlib.cli import CliParser
-from nmrlib.repro import rng, torch_threads, write_json
+from nmrlib.repro import rng, source_fingerprint, torch_threads, write_json
 from nmrlib.shards import owner, parse_shard, shard_name
 from nmrlib.spin import DEFAULT_SELECTION, PRECISIONS, check_selection
 
@@ -237,12 +237,7 @@ SIMULATOR_FILES = ("spin.py", "aminoacids.py", "dataset.py", "data/aminoacids.js
 def simulator_version() -> str:
     """sha256 (12 hex) of the code and tables that define a sample: a data set made by other
     simulator code is never resumed or reused as if it were current."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for name in SIMULATOR_FILES:
-        digest.update((Path(__file__).parent / name).read_bytes())
-    return digest.hexdigest()[:12]
+    return source_fingerprint(SIMULATOR_FILES)
 
 
 def _stale_reason(manifest: dict, params: dict) -> str | None:

@@ -87,6 +87,17 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
+def source_fingerprint(files: tuple[str, ...]) -> str:
+    """sha256 (12 hex) of the named files of the nmrlib package (paths relative to it), in
+    order: what identifies the code behind a data set or a checkpoint."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in files:
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def cuda_available() -> bool:
     """True when torch sees a CUDA device."""
     try:

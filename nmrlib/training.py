@@ -64,6 +64,7 @@ from nmrlib.repro import (
     load_torch,
     rng,
     save_torch,
+    source_fingerprint,
     write_json,
 )
 
@@ -279,10 +280,7 @@ CODE_FILES = ("models.py", "training.py", "pretrained.py", "audio.py")
 def code_version() -> str:
     """sha256 (12 hex) of the sources that define a run: a checkpoint made by other code is
     never resumed (it lives under another name)."""
-    digest = hashlib.sha256()
-    for name in CODE_FILES:
-        digest.update((Path(__file__).parent / name).read_bytes())
-    return digest.hexdigest()[:12]
+    return source_fingerprint(CODE_FILES)
 
 
 def _fingerprint(payload: dict) -> str:
