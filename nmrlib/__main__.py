@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train-dlnmr": ("nmrlib.nus.train_dl", "train the DLNMR network on synthetic FIDs"),
     "train": ("nmrlib.training", "train one classifier configuration"),
     "speech": ("nmrlib.audio", "fetch the Fig. 1 speech clip (CMU ARCTIC, else espeak-ng)"),
+    "pretrained": ("nmrlib.pretrained", "fetch the verified VoxCeleb ECAPA weights (Table II)"),
 }
 
 

@@ -477,14 +477,15 @@ def run_configuration(config: Configuration | str, data_root: str | Path, *,
             payload.update(status=f"not run: {err}", environment=environment_report())
             write_json(out, payload)
             return payload
-        payload["pretrained_source"] = pretrained.source
+        payload["pretrained_source"] = f"{pretrained.origin}: {pretrained.source}"
+        payload["pretrained"] = pretrained.record()   # model, revision, origin, file sha256
 
     start = time.perf_counter()
     splits, data_params = load_splits(data_root, crop, max_per_class, max_val_per_class)
     load_s = time.perf_counter() - start
     fingerprint = {"config": asdict(config), "settings": settings, "data": data_params,
                    "data_root": str(Path(data_root).resolve()),
-                   "pretrained": getattr(pretrained, "source", None), "code": code_version()}
+                   "pretrained": getattr(pretrained, "identity", None), "code": code_version()}
     runs = []
     for seed in seeds:
         tag = _fingerprint({**fingerprint, "seed": int(seed)})[:12]
@@ -569,7 +570,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--max-val-per-class", type=int)
     parser.add_argument("--workers", type=int, help="DataLoader processes (default: 8 on CUDA)")
     parser.add_argument("--pretrained-source",
-                        help="local folder or hub id of speechbrain/spkrec-ecapa-voxceleb")
+                        help="folder of speechbrain/spkrec-ecapa-voxceleb (default: the "
+                             "verified chain of `python -m nmrlib pretrained fetch`)")
     args = parser.parse_args(argv[1:])
     if args.list:
         for config in CONFIGURATIONS:
