@@ -157,6 +157,32 @@ class PretrainedFrontEnd(nn.Module):
             return self.mean_var_norm(feats, lengths)
 
 
+MODEL_RATE_HZ = 16_000  # the rate of the VoxCeleb training audio (the model card's)
+
+
+def speaker_embedding(model: PretrainedECAPA, x, rate: int) -> torch.Tensor:
+    """The model's speaker embedding (192 values) of a mono waveform ``x`` sampled at ``rate``
+    Hz: resampled to 16 kHz, then its own Fbank, input normalisation and ECAPA-TDNN, as the
+    model card's ``EncoderClassifier.encode_batch`` does (eval mode, no gradients)."""
+    import numpy as np
+
+    from nmrlib.audio import resample
+
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 1 or x.size < rate // 10:
+        raise ValueError(f"need a mono waveform of at least 0.1 s, got shape {x.shape}")
+    wav = torch.as_tensor(resample(x, int(rate), MODEL_RATE_HZ), dtype=torch.float32)[None]
+    front = model.encoder().eval()
+    embedding = model.embedding_model
+    was_training = embedding.training
+    embedding.eval()
+    try:
+        with torch.no_grad():
+            return embedding(front(wav)).flatten()
+    finally:
+        embedding.train(was_training)
+
+
 # ---- verification ----------------------------------------------------------------------------
 
 def file_sha256(path: str | os.PathLike) -> str:
