@@ -390,3 +390,44 @@ def test_voxceleb_weights_are_speaker_weights(wheel_folder, one_torch_thread):
         if hasattr(module, "reset_parameters"):
             module.reset_parameters()
     assert voice_statistics(control, clips)["gap"] < 0.05
+
+
+class TinyTocsy(torch.utils.data.Dataset):
+    """The TocsyDataset contract in miniature: 20 classes, 2 train / 1 val / 1 test each."""
+
+    def __init__(self, root, split, *, stacked=False):
+        self.n1, self.n2, self.params = 16, 64, {"fake": True}
+        self.labels = np.repeat(np.arange(20), {"train": 2, "val": 1, "test": 1}[split])
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, index):
+        gen = np.random.default_rng(index)
+        return torch.from_numpy(gen.standard_normal((4, 16, 64)).astype(np.float32)), \
+            int(self.labels[index])
+
+
+def test_table_two_result_records_the_weights(fake_pins, tmp_path, monkeypatch):
+    import json
+    import sys
+    import types
+
+    from nmrlib.training import run_configuration
+
+    module = types.ModuleType("nmrlib.dataset")
+    module.TocsyDataset = TinyTocsy
+    monkeypatch.setitem(sys.modules, "nmrlib.dataset", module)
+    (tmp_path / "data").mkdir()
+    copy_of(fake_pins, pt.cache_dir())
+    result = run_configuration("conv1d-ecapa_l-pretrained_frozen", tmp_path / "data", epochs=1,
+                               batch_size=20, results_dir=tmp_path / "results",
+                               checkpoint_dir=tmp_path / "ckpt", progress=False)
+    assert result["status"] == "ok"
+    saved = json.loads((tmp_path / "results" / "classification" /
+                        "conv1d-ecapa_l-pretrained_frozen.json").read_text())
+    weights = saved["pretrained"]
+    assert weights["origin"] == "cache" and weights["revision"] == pt.HUB_REVISION
+    assert weights["files"] == {p.name: {"size": p.size, "sha256": p.sha256}
+                                for p in pt.MODEL_FILES}
+    assert saved["pretrained_source"].startswith("cache: ")
