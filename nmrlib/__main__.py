@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("nmrlib.training", "train one classifier configuration"),
     "data": ("nmrlib.realdata", "list, fetch (sha256-checked) and locate the real data sets"),
     "speech": ("nmrlib.audio", "fetch the Fig. 1 speech clip (CMU ARCTIC, else espeak-ng)"),
+    "pretrained": ("nmrlib.pretrained", "fetch the verified VoxCeleb ECAPA weights (Table II)"),
 }
 
 

@@ -149,7 +149,11 @@ def _sdist_url(project: str, filename: str, timeout: float) -> str:
     raise FileNotFoundError(f"{filename} is not on the package index")
 
 
-def _from_pysptk(out: Path, timeout: float) -> dict:
+def arctic_clip(timeout: float = 60.0) -> tuple[np.ndarray, int, bytes, str]:
+    """The CMU ARCTIC clip at its own rate from the pinned pysptk sdist on PyPI.
+
+    Returns (samples in [-1, 1], rate in Hz, the COPYING licence text, the sdist URL).
+    """
     url = _sdist_url("pysptk", PYSPTK_SDIST, timeout)
     with urllib.request.urlopen(url, timeout=timeout) as response:
         blob = response.read()
@@ -160,6 +164,11 @@ def _from_pysptk(out: Path, timeout: float) -> dict:
         wav = tar.extractfile(ARCTIC_MEMBER).read()
         licence = tar.extractfile(ARCTIC_LICENCE).read()
     x, rate = read_wav(io.BytesIO(wav))
+    return x, rate, licence, url
+
+
+def _from_pysptk(out: Path, timeout: float) -> dict:
+    x, rate, licence, url = arctic_clip(timeout)
     _write_wav(out / SPEECH_FILE, resample(x, rate), SAMPLE_RATE_HZ)
     (out / "COPYING").write_bytes(licence)
     return {"source": "CMU ARCTIC arctic_a0007.wav (speaker bdl), from the pysptk 1.0.1 "

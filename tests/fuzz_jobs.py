@@ -234,7 +234,7 @@ def _train_cases(add, Api, Cli) -> None:
     for label, build, match in MANIFEST_CASES:
         add(f"train-{label}", match, lambda env, build=build: Cli(
             _train_argv(env, job_base(env.base), data=build(env, job_base(env.base)))))
-    add("train-pretrained-folder-missing", "not run: local pretrained folder .* does not exist",
+    add("train-pretrained-folder-missing", "not run: pretrained folder .* does not exist",
         lambda env: Cli(["train", "conv1d-ecapa_l-pretrained_frozen", "--data",
                          str(job_base(env.base) / "tocsy"), "--results", str(env.tmp / "r"),
                          "--pretrained-source", str(env.tmp / "nowhere")]))
@@ -460,14 +460,17 @@ def _pretrained_cases(add, Api, Cli) -> None:
         return lambda: load_pretrained_ecapa(folder)
 
     def wrong_architecture(env):
+        """Another model's files: refused by the pinned sizes and sha256 before loading."""
         folder = _mkdir(env.tmp / "model")
         (folder / "hyperparams.yaml").write_text(WRONG_ARCHITECTURE)
         import torch
 
         torch.save(torch.nn.Linear(24, 8).state_dict(), folder / "embedding_model.ckpt")
-        return Api(load(folder), errors=(RuntimeError,))
+        for name in ("mean_var_norm_emb.ckpt", "classifier.ckpt", "label_encoder.ckpt"):
+            (folder / name).write_bytes(b"x")
+        return Api(load(folder), errors=(RuntimeError, ValueError))
 
-    add("pretrained-wrong-architecture", "does not hold the ECAPA-TDNN", wrong_architecture)
+    add("pretrained-wrong-architecture", "hyperparams.yaml: .* not the pinned", wrong_architecture)
     add("pretrained-folder-missing", "does not exist", lambda env: Api(
         load(env.tmp / "nowhere"), errors=(RuntimeError,)))
     add("pretrained-folder-empty", "lacks hyperparams.yaml", lambda env: Api(
