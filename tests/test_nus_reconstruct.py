@@ -39,6 +39,7 @@ def _spec(x: np.ndarray) -> np.ndarray:
     ("ist", {}),
     ("ist", {"virtual_echo": True}),
     ("ist", {"algorithm": "irls", "iterations": 30}),
+    ("unrolled", {"context": False}),   # unrelated rows: no neighbouring columns to see
 ])
 def test_recovers_exponentials_at_25_percent(method, options):
     truth = _truth()
@@ -76,7 +77,7 @@ def test_bad_method_and_bad_schedules_raise():
     fid = _truth(batch=2, n=16)
     with pytest.raises(ValueError, match="dl, dl10, ist, lr"):
         reconstruct(fid, np.ones(16, bool), "cs")
-    assert set(METHODS) == {"lr", "ist", "dl", "dl10"}
+    assert set(METHODS) == {"lr", "ist", "dl", "dl10", "unrolled"}
     with pytest.raises(ValueError, match="more than the grid"):
         apply_schedule(fid, np.arange(17))
     with pytest.raises(ValueError, match="out of range"):
@@ -103,7 +104,7 @@ def small_nus_file(realdata, tmp_path_factory):
     return path, src / "ss_hdac.out"
 
 
-@pytest.mark.parametrize("method", ["lr", "ist"])
+@pytest.mark.parametrize("method", ["lr", "ist", "unrolled"])
 def test_cli_reconstructs_real_nmrpipe_file(small_nus_file, tmp_path, method):
     path, nuslist = small_nus_file
     out = tmp_path / f"rec_{method}.ft1"

@@ -29,7 +29,7 @@ import numpy as np
 from nmrlib.nus.reconstruct import METHODS
 from nmrlib.nus.schedules import MAX_GRID_POINTS, CliParser, error_line
 
-ITERATION_OPTION = {"lr": "max_iter", "ist": "iterations"}
+ITERATION_OPTION = {"lr": "max_iter", "ist": "iterations", "unrolled": "iterations"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("-xN", dest="xn", type=int, default=None,
                      help="complex points of the full F1 grid (default: last index + 1)")
     rec.add_argument("-iter", dest="iterations", type=int, default=None,
-                     help="iterations (lr: max ADMM iterations, paper 300; ist: 400)")
+                     help="iterations (lr: max ADMM iterations, paper 300; ist: 400; "
+                          "unrolled: its trained 200)")
     rec.add_argument("-device", default="cpu", help="torch device: cpu or cuda")
     rec.add_argument("-batch", type=int, default=None, help="columns per chunk")
     return parser
@@ -72,8 +73,9 @@ def _check_arguments(inp: str, sample: str, out: str, method: str, xn: int | Non
                          f"{', '.join(sorted(METHODS))}")
     if iterations is not None:
         if method not in ITERATION_OPTION:
-            raise ValueError(f"-iter applies to methods {' and '.join(ITERATION_OPTION)}, "
-                             f"not {method}")
+            names = list(ITERATION_OPTION)
+            raise ValueError(f"-iter applies to methods {', '.join(names[:-1])} and "
+                             f"{names[-1]}, not {method}")
         if iterations < 1:
             raise ValueError(f"-iter must be a positive number of iterations, got {iterations}")
     if xn is not None and not 1 <= xn <= MAX_GRID_POINTS:

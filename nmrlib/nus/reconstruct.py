@@ -25,6 +25,7 @@ METHODS: dict[str, str] = {
     "ist": "nmrlib.nus.ist:reconstruct_ist",
     "dl": "nmrlib.nus.dlnmr:reconstruct_dl",
     "dl10": "nmrlib.nus.dlnmr:reconstruct_dl10",
+    "unrolled": "nmrlib.nus.unrolled:reconstruct_unrolled",
 }
 
 __all__ = ["METHODS", "apply_schedule", "check_traces", "reconstruct", "expand_sampled",
@@ -129,8 +130,9 @@ def reconstruct(fid, mask, method: str = "lr", *, batch_size: int | None = None,
 
     ``options`` go to the method (e.g. ``device="cuda"``, ``max_iter``, ``lam`` for "lr";
     ``iterations``, ``virtual_echo`` for "ist"). ``batch_size`` splits the columns into
-    chunks (bounds memory; every method treats traces independently -- "lr" normalises
-    each trace by its own maximum -- so the result does not depend on the chunking).
+    chunks (bounds memory; every method but "unrolled" treats traces independently -- "lr"
+    normalises each trace by its own maximum -- so the result does not depend on the
+    chunking; "unrolled" sees neighbouring columns and gets overlapping chunks instead).
 
     Raises ValueError for an unknown method, inputs that fail :func:`check_traces` (not
     complex, NaN/Inf, a non-boolean or all-False mask, wrong shapes), ``max_iter`` /
@@ -147,6 +149,8 @@ def reconstruct(fid, mask, method: str = "lr", *, batch_size: int | None = None,
     check_traces(y, m)
     if method == "lr":
         _check_lr_memory(y, batch_size, options)
+    if method == "unrolled" and batch_size:  # couples neighbouring columns: overlapping chunks
+        options, batch_size = {**options, "chunk": batch_size}, None
     if batch_size and batch_size < y.shape[0]:
         parts = []
         for start in range(0, y.shape[0], batch_size):
