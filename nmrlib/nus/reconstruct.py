@@ -114,7 +114,10 @@ def _check_lr_memory(y, batch_size: int | None, options: dict) -> None:
 
     if torch.device(options.get("device") or y.device).type != "cpu":
         return  # CUDA reports its own out-of-memory error cleanly
-    n = y.shape[1]
+    echo = options.get("virtual_echo")
+    if echo is None:   # LR's default ("auto") works on the 2n - 1 points of the echo
+        echo = options.get("algorithm", "auto") == "auto" and not options.get("p1")
+    n = 2 * y.shape[1] - 1 if echo else y.shape[1]
     rows = options.get("rows") or n // 2 + 1
     chunk = min(batch_size or y.shape[0], y.shape[0])
     need = chunk * rows * max(n - rows + 1, 1) * y.element_size() * LR_WORK_ARRAYS
@@ -147,8 +150,11 @@ def reconstruct(fid, mask, method: str = "lr", *, batch_size: int | None = None,
     y = _as_tensor(fid, "fid")
     m = _as_tensor(mask, "mask")
     check_traces(y, m)
-    if method == "lr":
+    if method == "lr":  # the default's F1 phase is estimated once, on the whole set
+        from nmrlib.nus.lowrank import auto_options
+
         _check_lr_memory(y, batch_size, options)
+        options = auto_options(y, m, options)
     if method == "unrolled" and batch_size:  # couples neighbouring columns: overlapping chunks
         options, batch_size = {**options, "chunk": batch_size}, None
     if batch_size and batch_size < y.shape[0]:
