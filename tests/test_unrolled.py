@@ -92,6 +92,18 @@ def test_committed_weights_load_and_reconstruct(plane):
     assert err < 0.5 * zf
 
 
+def test_neighbouring_columns_help_on_a_2d_plane(plane):
+    """Rows of a 2D plane share F1 positions: the learned group threshold uses that."""
+    y, mask, full = plane
+
+    def err(rec):
+        return np.linalg.norm(rec - full) / np.linalg.norm(full)
+
+    ist = reconstruct_ist(torch.from_numpy(y), torch.from_numpy(mask)).numpy()
+    together, alone = reconstruct_unrolled(y, mask), reconstruct_unrolled(y, mask, context=False)
+    assert err(together) < 0.8 * err(alone) and err(together) < 0.8 * err(ist)
+
+
 def test_chunked_equals_one_pass_away_from_the_edges(plane):
     y, mask, _ = plane
     model = load_weights()
