@@ -169,7 +169,7 @@ def test_virtual_echo_needs_the_right_phase():
 def test_default_estimates_the_phase_and_beats_zero_filling_where_admm_does_not():
     """LR's default ("auto"): svt on the virtual echo with the F1 phase estimated from the
     data; on crowded traces the paper's ADMM falls below zero filling, the default does not."""
-    from nmrlib.nus.lowrank import auto_options, estimate_f1_phase
+    from nmrlib.nus.lrauto import auto_options, estimate_f1_phase
 
     truth = _traces([1.0] * 8, peaks=8)
     fid, mask = _sampled(truth, 0.15)

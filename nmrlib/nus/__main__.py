@@ -140,7 +140,7 @@ def reconstruct_file(inp: str, sample: str, out: str, method: str = "lr",
     start = time.perf_counter()
     note = ""
     if method == "lr":   # the default LR uses the echo with this phase (given or estimated)
-        from nmrlib.nus.lowrank import auto_options
+        from nmrlib.nus.lrauto import auto_options
 
         given = {k: v for k, v in (("p0", p0), ("p1", p1)) if v is not None}
         options.update(auto_options(fid.astype(np.complex64), mask, given))

@@ -68,23 +68,28 @@ assumes an exact F1 phase: on methyl, p0 = -10 instead of the processing's 0 giv
 +10 gives 0.753. The notebooks use "svt" + echo as the project's LR with each set's F1
 phase.
 
-**The default** (``algorithm="auto"``, issue 23; :func:`auto_options`) is "svt" on the
-virtual echo, with the F1 phase given (``p0``; the CLI's ``-p0``/``-p1``) or, when none is
-given, estimated from the data (:func:`estimate_f1_phase`, minimum L1/L2 of the real
-spectrum of an IST reconstruction). Measured on the four real sets (16-column peak
-windows, 5 Poisson-gap schedules at 10/15/20 %; zero filling / ADMM / "svt" / "svt" +
-refit / "svt" + echo at the processing phase / "svt" + echo at the estimated phase):
-MALT1 0.733 / 0.597 / 0.625 / 0.564 / 0.763 / 0.764 at 10 %, 0.772 / 0.775 / 0.724 /
-0.632 / 0.925 / 0.925 at 15 %; 13C-15N 0.454 / 0.618 / 0.577 / 0.448 / 0.570 / 0.572
-at 10 %, 0.604 / 0.684 / 0.748 / 0.602 / 0.830 / 0.830 at 15 %; azithromycin 0.897 /
-0.927 / 0.933 / 0.522 / 0.997 / 0.998 at 10 %; methyl >= 0.990 for every LR variant
-against zero filling's 0.839-0.901. The estimated phases lay within 4 degrees of the
-processing's (methyl: -7 against 0, R² unchanged). With the estimated phase the default
-is above zero filling in every set x level cell; the least-squares amplitude refit
-(:func:`ls_refit`, the issue's suggestion) is *below* plain LR on the crowded sets, so it
-is kept as a function, not used. The paper's ADMM stays available as
+**The default** (``algorithm="auto"``, issue 23; :func:`nmrlib.nus.lrauto.auto_options`)
+is "svt" on the virtual echo, with the F1 phase given (``p0``; the CLI's
+``-p0``/``-p1``) or, when none is given, estimated from the data
+(:func:`nmrlib.nus.lrauto.estimate_f1_phase`, minimum L1/L2 of the real spectrum of an
+IST reconstruction). Measured on the four real sets (16-column peak windows, 5
+Poisson-gap schedules at 10/15/20 %; zero filling / ADMM / "svt" / "svt" + refit / "svt"
++ echo at the processing phase / "svt" + echo at the estimated phase): MALT1 0.733 /
+0.597 / 0.625 / 0.564 / 0.763 / 0.764 at 10 %, 0.772 / 0.775 / 0.724 / 0.632 / 0.925 /
+0.925 at 15 %; 13C-15N 0.454 / 0.618 / 0.577 / 0.448 / 0.570 / 0.572 at 10 %, 0.604 /
+0.684 / 0.748 / 0.602 / 0.830 / 0.830 at 15 %; azithromycin 0.897 / 0.927 / 0.933 /
+0.522 / 0.997 / 0.998 at 10 %; methyl >= 0.990 for every LR variant against zero
+filling's 0.839-0.901. The estimated phases lay within 4 degrees of the processing's
+(methyl: -7 against 0, R² unchanged). With the estimated phase the default is above zero
+filling in every set x level cell; the least-squares amplitude refit
+(:func:`nmrlib.nus.lrauto.ls_refit`, the issue's suggestion) is *below* plain LR on the
+crowded sets, so it is kept as a function, not used. The paper's ADMM stays available as
 ``algorithm="admm"`` (notebook 06's ``lr-admm``). A data set whose F1 needs p1 != 0
-gets no echo (plain "svt") unless it is phased first.
+gets no echo (plain "svt") unless it is phased first. Over 10 schedules per level (the
+schedules of ``bench/bench_dl_real.py``), default / zero filling at 10, 15, 20 %: methyl
+0.996 / 0.817, 0.998 / 0.906, 0.998 / 0.908; 13C-15N 0.557 / 0.500, 0.798 / 0.612,
+0.928 / 0.707; azithromycin 0.939 / 0.911, 0.997 / 0.966, 0.998 / 0.975; MALT1 0.767 /
+0.722, 0.909 / 0.781, 0.967 / 0.845.
 
 All traces of the batch are reconstructed at once in torch (CPU or CUDA). The SVT needs
 only the singular triplets above the threshold: by default (``svd="subspace"``) they come
@@ -100,11 +105,9 @@ from __future__ import annotations
 import math
 import numbers
 
-import numpy as np
 import torch
 
-__all__ = ["reconstruct_lr", "hankel", "hankel_adjoint", "echo_extend", "echo_fold", "ls_refit",
-           "estimate_f1_phase", "auto_options"]
+__all__ = ["reconstruct_lr", "hankel", "hankel_adjoint", "echo_extend", "echo_fold"]
 
 
 def hankel(x: torch.Tensor, rows: int) -> torch.Tensor:
@@ -295,97 +298,6 @@ def _continuation(y, m, rows, *, iterations, i_mult, final, svt, echo, progress)
     return x
 
 
-def estimate_f1_phase(fid: torch.Tensor, mask: torch.Tensor) -> float:
-    """The F1 zero-order phase (degrees, NMRPipe PS convention ``s * exp(i p0)``, p1 = 0)
-    that makes the real spectrum of the batch most absorptive.
-
-    The undersampled traces are reconstructed by IST (cheap), first point halved, FT
-    zero-filled to 2n; p0 minimises the L1/L2 ratio of the real part over the whole batch
-    (grid of 2 degrees, then 0.25 around the best). The ratio has period 180 degrees, and
-    so has the virtual echo's use of the phase (a real spectrum stays real when negated):
-    the result lies in [-90, 90). Measured on the four real sets (5 schedules x 10-20 %):
-    within 4 degrees of the processing's phase (methyl: -7 against 0, with no loss).
-    """
-    from nmrlib.nus.ist import reconstruct_ist
-
-    rec = reconstruct_ist(fid, mask).to(torch.complex128)
-    rec[..., 0] *= 0.5
-    spec = torch.fft.fft(rec, n=2 * rec.shape[-1])
-    re, im = spec.real, spec.imag
-
-    def ratio(deg: float) -> float:
-        c, s = math.cos(math.radians(deg)), math.sin(math.radians(deg))
-        part = re * c - im * s
-        return float(part.abs().sum() / part.square().sum().sqrt().clamp_min(1e-300))
-
-    best = min(np.arange(-90.0, 90.0, 2.0), key=ratio)
-    best = min(best + np.arange(-2.0, 2.01, 0.25), key=ratio)
-    return float((best + 90.0) % 180.0 - 90.0)
-
-
-def auto_options(fid: torch.Tensor, mask: torch.Tensor, options: dict) -> dict:
-    """``options`` with LR's default (``algorithm`` "auto" or absent) made explicit.
-
-    "auto" is "svt" on the virtual echo (``p1`` must be 0, else the echo is off); without
-    ``p0`` the F1 phase is estimated from the data (:func:`estimate_f1_phase`) -- on the
-    whole batch given, so :func:`nmrlib.nus.reconstruct.reconstruct` calls this once before
-    it chunks. Why: the paper's ADMM and plain "svt" fall below zero filling on crowded
-    real traces at 10-20 % (see the module docstring; MALT1 10 %: ADMM 0.597, "svt" 0.625,
-    zero filling 0.733), and a least-squares refit of the amplitudes on the completion's
-    own poles (:func:`ls_refit`) made it worse (0.527 / 0.564: the poles of a shrunk
-    completion are wrong too), while the echo with the estimated phase gave 0.764, the
-    same as with the processing's phase (5 schedules per level, 16-column windows; every
-    set and level at or above zero filling). Explicit "admm"/"svt" keep the echo off
-    unless asked for (``p0`` then defaults to 0).
-    """
-    out = dict(options)
-    algorithm = out.get("algorithm", "auto")
-    p1 = out.get("p1", 0.0) or 0.0
-    if algorithm == "auto":
-        out["algorithm"] = "svt"
-        if out.get("virtual_echo") is None:
-            out["virtual_echo"] = p1 == 0
-        if out["virtual_echo"] and out.get("p0") is None and p1 == 0:
-            out["p0"] = estimate_f1_phase(torch.as_tensor(fid), torch.as_tensor(mask))
-    out["virtual_echo"] = bool(out.get("virtual_echo"))
-    if out.get("p0") is None:
-        out["p0"] = 0.0
-    return out
-
-
-def ls_refit(x: torch.Tensor, y: torch.Tensor, m: torch.Tensor, *, rel: float = 1e-3,
-             frac: float = 0.5) -> torch.Tensor:
-    """Least-squares refit of a completion's amplitudes on the sampled points.
-
-    For each trace of ``x (B, N)`` the poles come from the signal subspace of its Hankel
-    matrix (ESPRIT on the left singular vectors with singular values above ``rel`` times
-    the largest, at most ``frac`` times the sampled points; growing poles are put on the
-    unit circle), and the amplitudes of those damped exponentials are fitted by least
-    squares to the measured ``y`` at ``m``. Nuclear-norm shrinkage scales each component
-    down by its own factor; the refit keeps the shapes and removes that bias.
-    Returns the refitted traces with the measured points put back (the input dtype).
-    """
-    xd, yd = x.to(torch.complex128), y.to(torch.complex128)
-    n = x.shape[-1]
-    u, sig, _ = torch.linalg.svd(hankel(xd, n // 2 + 1), full_matrices=False)
-    limit = (frac * m.sum(-1)).floor().clamp(1, u.shape[-1] - 1).long()       # (B,)
-    rank = torch.minimum((sig > rel * sig[..., :1]).sum(-1), limit).clamp_min(1)
-    t = torch.arange(n, device=x.device, dtype=torch.float64)
-    mm = m.expand(x.shape)
-    fit = torch.empty_like(xd)
-    for r in rank.unique().tolist():             # traces of equal rank are fitted together
-        rows = (rank == r).nonzero().squeeze(-1)
-        ur = u[rows, :, :r]
-        poles = torch.linalg.eigvals(torch.linalg.pinv(ur[:, :-1]) @ ur[:, 1:])
-        poles = poles / poles.abs().clamp_min(1.0)                         # no growth
-        poles = torch.where(poles.abs() < 1e-12, 1e-12, poles)
-        basis = torch.exp(torch.log(poles).unsqueeze(-2) * t.unsqueeze(-1))  # (b, N, r)
-        mf = mm[rows].to(torch.float64).unsqueeze(-1)
-        amp = torch.linalg.pinv(basis * mf) @ (yd[rows] * mm[rows]).unsqueeze(-1)
-        fit[rows] = (basis @ amp).squeeze(-1)
-    return torch.where(m, yd, fit).to(x.dtype)
-
-
 def _positive_int(name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"LR needs a positive integer {name}, got {value!r}")
@@ -463,6 +375,8 @@ def reconstruct_lr(
     y0 = torch.as_tensor(fid)
     m0 = torch.as_tensor(mask)
     check_traces(y0, m0)
+    from nmrlib.nus.lrauto import auto_options
+
     chosen = auto_options(y0, m0, {"algorithm": algorithm, "virtual_echo": virtual_echo,
                                    "p0": p0, "p1": p1})
     algorithm, virtual_echo, p0 = chosen["algorithm"], chosen["virtual_echo"], chosen["p0"]

@@ -151,7 +151,7 @@ def reconstruct(fid, mask, method: str = "lr", *, batch_size: int | None = None,
     m = _as_tensor(mask, "mask")
     check_traces(y, m)
     if method == "lr":  # the default's F1 phase is estimated once, on the whole set
-        from nmrlib.nus.lowrank import auto_options
+        from nmrlib.nus.lrauto import auto_options
 
         _check_lr_memory(y, batch_size, options)
         options = auto_options(y, m, options)
