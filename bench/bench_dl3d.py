@@ -1,4 +1,4 @@
-"""3D NUS: joint DLNMR (5- and 10-stage weights) vs 2D hmsIST on the synthetic 3D set.
+"""3D NUS: joint DLNMR (5- and 10-stage weights), unrolled IST vs 2D hmsIST (synthetic 3D set).
 
 R² (mean ± sd over ``--schedules`` 2D Poisson-gap schedules, the same for every method)
 and seconds per 3D data set, from :func:`nmrlib.nus.dleval.r2_vs_nus_3d`; the shape is
@@ -26,12 +26,14 @@ def main(argv: list[str] | None = None) -> int:
 
     from nmrlib.nus.dleval import ist_2d, r2_vs_nus_3d
     from nmrlib.nus.dlnmr import DEFAULT_WEIGHTS, TEN_STAGE_WEIGHTS, reconstruct_dl_3d
+    from nmrlib.nus.unrolled import reconstruct_unrolled_3d
 
     torch.set_num_threads(args.threads)
     methods = {
         "dl": lambda y, m: reconstruct_dl_3d(y, m, weights=DEFAULT_WEIGHTS, device=args.device),
         "dl10": lambda y, m: reconstruct_dl_3d(y, m, weights=TEN_STAGE_WEIGHTS,
                                                device=args.device),
+        "unrolled": lambda y, m: reconstruct_unrolled_3d(y, m, device=args.device),
         "ist": lambda y, m: ist_2d(y, m, device=args.device),
     }
     study = r2_vs_nus_3d(args.shape, methods, args.levels, args.schedules)

@@ -10,6 +10,8 @@ new weights (training length, synthetic-data choices) on data none of them was t
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/bench_dl_real.py \
         --weights dl10=nmrlib/data/dlnmr_10stage.pt --schedules 10
+    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_dl_real.py --realdata ../shared/realdata \
+        --unrolled unrolled --levels 0.10 0.15 0.20 --schedules 10
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 
-def evaluate(data, methods: dict[str, str], levels, n_schedules: int) -> dict:
-    """``{label: {level: [R² per schedule]}}``; a method is a weight path, "ist" or "zf"."""
+def evaluate(data, methods: dict, levels, n_schedules: int) -> dict:
+    """``{label: {level: [R² per schedule]}}``; a method is a DLNMR weight path, "ist", "zf",
+    or ``("unrolled", path)`` (unrolled IST weights; path None: the committed ones)."""
     from nmrlib.metrics import peak_intensity_r2, pick_peaks
     from nmrlib.nus.dleval import schedule_mask, timed_reconstruct
 
@@ -36,6 +39,9 @@ def evaluate(data, methods: dict[str, str], levels, n_schedules: int) -> dict:
                     full = data.fid * mask
                 elif how == "ist":
                     full = timed_reconstruct(data.fid, mask, "ist")[0]
+                elif isinstance(how, tuple):
+                    full = timed_reconstruct(data.fid, mask, "unrolled",
+                                             options={"weights": how[1]} if how[1] else {})[0]
                 else:
                     full = timed_reconstruct(data.fid, mask, "dl", options={"weights": how})[0]
                 spectrum = np.real(data.to_spectrum(full))
@@ -47,6 +53,9 @@ def evaluate(data, methods: dict[str, str], levels, n_schedules: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", nargs="+", default=[], metavar="LABEL=PATH")
+    parser.add_argument("--unrolled", nargs="+", default=[], metavar="LABEL=PATH",
+                        help="unrolled IST weight files (label 'unrolled' alone: the "
+                             "committed weights)")
     parser.add_argument("--baselines", nargs="*", default=["ist", "zf"], choices=["ist", "zf"])
     from nmrlib.realdata import names
 
@@ -66,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         if not sep or not Path(path).is_file():
             parser.error(f"--weights takes LABEL=PATH with an existing file, got {item!r}")
         methods[label] = path
+    for item in args.unrolled:
+        label, sep, path = item.partition("=")
+        if sep and not Path(path).is_file():
+            parser.error(f"--unrolled takes LABEL[=PATH] with an existing file, got {item!r}")
+        methods[label] = ("unrolled", path or None)
     methods.update({b: b for b in args.baselines})
     print(f"R² mean ± sd over {args.schedules} Poisson-gap schedules per level, "
           f"{args.columns}-column peak window")

@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("nmrlib.report", "build the HTML report from executed notebooks"),
     "simulate": ("nmrlib.dataset", "simulate the TOCSY data set for a profile"),
     "train-dlnmr": ("nmrlib.nus.train_dl", "train the DLNMR network on synthetic FIDs"),
+    "train-unrolled": ("nmrlib.nus.train_unrolled", "train the unrolled IST on synthetic patches"),
     "train": ("nmrlib.training", "train one classifier configuration"),
     "data": ("nmrlib.realdata", "list, fetch (sha256-checked) and locate the real data sets"),
     "speech": ("nmrlib.audio", "fetch the Fig. 1 speech clip (CMU ARCTIC, else espeak-ng)"),

@@ -143,7 +143,8 @@ class Explorer:
         return fig, table
 
 
-def nus_explorer(datasets: Sequence[ExplorerData], *, methods: Sequence[str] = ("dl", "lr", "ist"),
+def nus_explorer(datasets: Sequence[ExplorerData], *,
+                 methods: Sequence[str] = ("dl", "unrolled", "lr", "ist"),
                  levels: Sequence[float] = LEVELS, seed: int = 0, interactive: bool = True,
                  device: str = "cpu", options: dict[str, dict] | None = None):
     """The NUS explorer. Interactive: returns the ipywidgets box (display it); static:

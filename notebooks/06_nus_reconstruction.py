@@ -36,7 +36,9 @@
 #   with a falling threshold and the measured points put back (`algorithm="svt"`) on the
 #   virtual echo (`virtual_echo=True` with each set's F1 phase p0). On crowded real traces
 #   the converged nuclear-norm optimum of the paper's formulation shrinks the unsampled
-#   points and falls below zero filling; this variant does not.
+#   points and falls below zero filling; this variant does not. (It is also what
+#   `reconstruct(..., "lr")` does by default, estimating the F1 phase from the data when
+#   none is given; here each set's processing phase is passed.)
 #
 # MALT1 (`mrai_malt1_hsqc`, 900 MHz 1H-15N HSQC, about 300 peaks) is distributed as a
 # processed NMRPipe spectrum: F1 is brought back to the time domain exactly
@@ -92,7 +94,7 @@ from nmrlib.realdata import REGISTRY
 from nmrlib.repro import environment_report, rng, set_threads, write_json
 
 set_threads(threads)
-METHODS = {"lr-admm": ("lr", {"max_iter": lr_max_iter, "device": device}),
+METHODS = {"lr-admm": ("lr", {"algorithm": "admm", "max_iter": lr_max_iter, "device": device}),
            "lr": ("lr", dict(lr_options, device=device)),
            "ist": ("ist", {"iterations": ist_iterations, "device": device})}
 

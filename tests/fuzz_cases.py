@@ -795,7 +795,7 @@ def _reconstruct_cli_cases() -> None:
     add("rec-lr-iter-0", "-iter must be a positive", rec("-iter", "0"))
     add("rec-lr-iter-negative", "-iter must be a positive", rec("-iter", "-5"))
     add("rec-ist-iter-0", "-iter must be a positive", rec("-iter", "0", method="ist"))
-    add("rec-dl-iter", "-iter applies to methods lr and ist, not dl",
+    add("rec-dl-iter", "-iter applies to methods lr, ist and unrolled, not dl",
         rec("-iter", "5", method="dl"))
     add("rec-iter-text", "argument -iter: invalid int value", rec("-iter", "many"))
     add("rec-xn-text", "argument -xN: invalid int value", rec("-xN", "big"))

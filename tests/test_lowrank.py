@@ -52,13 +52,13 @@ def test_one_global_scale_leaves_weak_traces_unreconstructed():
     truth = _traces([1.0, 1e-2, 1e-3], peaks=3, n=64)
     fid, mask = _sampled(truth, 0.3, seed=3)
     zero_filled = _rel(fid.numpy(), truth, axis=1)
-    old = reconstruct_lr(fid, mask, scale=float(fid.abs().max())).numpy()
-    new = reconstruct_lr(fid, mask).numpy()
+    old = reconstruct_lr(fid, mask, algorithm="admm", scale=float(fid.abs().max())).numpy()
+    new = reconstruct_lr(fid, mask, algorithm="admm").numpy()
     err_old, err_new = _rel(old, truth, axis=1), _rel(new, truth, axis=1)
     assert err_old[0] < 0.01 < err_old[1]              # the strong trace is fine either way
     assert err_old[2] > 0.5 * zero_filled[2]           # 0.1 %: barely moved from zero filling
     assert (err_new < 0.01).all(), err_new
-    alone = reconstruct_lr(fid[2:], mask).numpy()      # a trace no longer depends on the batch
+    alone = reconstruct_lr(fid[2:], mask, algorithm="admm").numpy()  # independent of the batch
     assert _rel(alone[0], new[2]) < 1e-3
 
 
@@ -69,7 +69,7 @@ def test_converged_nuclear_norm_optimum_shrinks_crowded_traces():
         fid, mask = _sampled(truth, 0.10)
         un = ~mask.numpy()
         for iters in (300, 900):
-            x = reconstruct_lr(fid, mask, max_iter=iters, tol=0.0).numpy()
+            x = reconstruct_lr(fid, mask, algorithm="admm", max_iter=iters, tol=0.0).numpy()
             fill[peaks, iters] = np.linalg.norm(x[:, un]) / np.linalg.norm(truth[:, un])
     assert abs(fill[8, 300] - fill[8, 900]) < 0.01     # converged: not an iteration problem
     assert fill[2, 300] > 0.75 and fill[8, 300] < 0.6, fill
@@ -80,7 +80,7 @@ def test_virtual_echo_continuation_fills_crowded_traces_better():
     fid, mask = _sampled(truth, 0.10)
     un = ~mask.numpy()
     ref = process_indirect(truth, p0=P0)
-    out = {"zero-filled": fid.numpy(), "admm": reconstruct_lr(fid, mask).numpy(),
+    out = {"zero-filled": fid.numpy(), "admm": reconstruct_lr(fid, mask, algorithm="admm").numpy(),
            "svt+echo": reconstruct_lr(fid, mask, algorithm="svt", virtual_echo=True,
                                       p0=P0).numpy()}
     fill = {k: np.linalg.norm(x[:, un]) / np.linalg.norm(truth[:, un]) for k, x in out.items()}
@@ -106,7 +106,8 @@ def test_virtual_echo_recovers_sparse_traces_and_follows_the_phase():
     assert torch.allclose(echo_fold(v)[:, 1:], fid[:, 1:])
 
 
-@pytest.mark.parametrize("options", [{}, {"algorithm": "svt", "virtual_echo": True, "p0": P0}])
+@pytest.mark.parametrize("options", [{"algorithm": "admm"},
+                                     {"algorithm": "svt", "virtual_echo": True, "p0": P0}])
 def test_fast_svt_matches_exact(options):
     truth = _traces([1.0, 0.5, 0.2], peaks=3, n=48)
     fid, mask = _sampled(truth, 0.3, seed=2)
@@ -121,7 +122,8 @@ def test_fast_svt_matches_exact(options):
 def test_types_and_shapes_are_kept():
     truth = _traces([1.0, 0.3], peaks=2, n=32).astype(np.complex128)
     fid, mask = _sampled(truth, 0.4)
-    for options in ({}, {"algorithm": "svt"}, {"virtual_echo": True, "p0": P0}):
+    for options in ({}, {"algorithm": "admm"}, {"algorithm": "svt"},
+                    {"algorithm": "admm", "virtual_echo": True, "p0": P0}):
         out = reconstruct_lr(fid, mask, max_iter=5, **options)
         assert out.dtype == torch.complex128 and out.shape == fid.shape
 
@@ -136,7 +138,8 @@ def test_types_and_shapes_are_kept():
     ({"algorithm": "cvx"}, "algorithm"), ({"svd": "lanczos"}, "svd"),
     ({"final": 0.99}, "final"), ({"i_mult": 1.5}, "i_mult"),
     ({"virtual_echo": True, "p1": -180.0}, "p1 = 0"), ({"p0": float("nan")}, "finite"),
-    ({"rows": 1}, "rows"), ({"rows": 32}, "rows"),
+    ({"rows": 1}, "rows"), ({"algorithm": "admm", "rows": 32}, "rows"),
+    ({"rows": 63}, "rows"),                   # the default works on the 63-point echo
 ])
 def test_bad_options_raise(options, match):
     fid, mask = _sampled(_traces([1.0], peaks=2, n=32), 0.4)
@@ -161,3 +164,37 @@ def test_virtual_echo_needs_the_right_phase():
                                                     virtual_echo=True, p0=P0 + dp).numpy(),
                                      p0=P0), ref) for dp in (0.0, 20.0)}
     assert err[0.0] < 0.05 and err[20.0] > 3 * err[0.0], err
+
+
+def test_default_estimates_the_phase_and_beats_zero_filling_where_admm_does_not():
+    """LR's default ("auto"): svt on the virtual echo with the F1 phase estimated from the
+    data; on crowded traces the paper's ADMM falls below zero filling, the default does not."""
+    from nmrlib.nus.lrauto import auto_options, estimate_f1_phase
+
+    truth = _traces([1.0] * 8, peaks=8)
+    fid, mask = _sampled(truth, 0.15)
+    estimate = estimate_f1_phase(fid, mask)
+    assert abs((estimate - P0 + 90) % 180 - 90) < 4, estimate
+    chosen = auto_options(fid, mask, {})
+    assert chosen["algorithm"] == "svt" and chosen["virtual_echo"] and chosen["p0"] == estimate
+    assert auto_options(fid, mask, {"p0": 12.0})["p0"] == 12.0          # the user's phase wins
+    assert not auto_options(fid, mask, {"p1": -180.0})["virtual_echo"]  # no echo with p1 != 0
+    assert not auto_options(fid, mask, {"algorithm": "admm"})["virtual_echo"]
+    ref = process_indirect(truth, p0=P0)
+    err = {name: _rel(process_indirect(x, p0=P0), ref) for name, x in (
+        ("zero-filled", fid.numpy()), ("admm", reconstruct_lr(fid, mask, algorithm="admm").numpy()),
+        ("default", reconstruct_lr(fid, mask).numpy()),
+        ("known phase", reconstruct_lr(fid, mask, algorithm="svt", virtual_echo=True,
+                                       p0=P0).numpy()))}
+    assert err["default"] < err["zero-filled"] and err["default"] < err["admm"], err
+    assert err["default"] < err["known phase"] + 0.02, err
+
+
+def test_reconstruct_estimates_the_default_phase_once_for_all_chunks():
+    from nmrlib.nus.reconstruct import reconstruct
+
+    truth = _traces([1.0, 0.5, 0.2, 0.8], peaks=3, n=48)
+    fid, mask = _sampled(truth, 0.3, seed=2)
+    whole = reconstruct(fid, mask, "lr", max_iter=40, svd="full")   # exact SVT: no subspace
+    chunked = reconstruct(fid, mask, "lr", max_iter=40, svd="full", batch_size=1)
+    assert (whole - chunked).abs().max() < 1e-5

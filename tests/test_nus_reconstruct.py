@@ -39,6 +39,7 @@ def _spec(x: np.ndarray) -> np.ndarray:
     ("ist", {}),
     ("ist", {"virtual_echo": True}),
     ("ist", {"algorithm": "irls", "iterations": 30}),
+    ("unrolled", {"context": False}),   # unrelated rows: no neighbouring columns to see
 ])
 def test_recovers_exponentials_at_25_percent(method, options):
     truth = _truth()
@@ -65,9 +66,9 @@ def test_types_shapes_and_dtypes_are_preserved():
 def test_lr_fast_svt_matches_exact_and_chunking_is_invisible():
     truth = _truth(batch=4, n=48)
     fid, mask = apply_schedule(truth, poisson_gap(48, 14, seed=1))
-    fast = reconstruct(fid, mask, "lr", max_iter=60)
-    exact = reconstruct(fid, mask, "lr", max_iter=60, svd="full")
-    chunked = reconstruct(fid, mask, "lr", max_iter=60, batch_size=3)
+    fast = reconstruct(fid, mask, "lr", algorithm="admm", max_iter=60)
+    exact = reconstruct(fid, mask, "lr", algorithm="admm", max_iter=60, svd="full")
+    chunked = reconstruct(fid, mask, "lr", algorithm="admm", max_iter=60, batch_size=3)
     assert np.abs(fast - exact).max() < 1e-3 * np.abs(truth).max()
     assert np.abs(fast - chunked).max() < 1e-4 * np.abs(truth).max()
 
@@ -76,7 +77,7 @@ def test_bad_method_and_bad_schedules_raise():
     fid = _truth(batch=2, n=16)
     with pytest.raises(ValueError, match="dl, dl10, ist, lr"):
         reconstruct(fid, np.ones(16, bool), "cs")
-    assert set(METHODS) == {"lr", "ist", "dl", "dl10"}
+    assert set(METHODS) == {"lr", "ist", "dl", "dl10", "unrolled"}
     with pytest.raises(ValueError, match="more than the grid"):
         apply_schedule(fid, np.arange(17))
     with pytest.raises(ValueError, match="out of range"):
@@ -103,7 +104,7 @@ def small_nus_file(realdata, tmp_path_factory):
     return path, src / "ss_hdac.out"
 
 
-@pytest.mark.parametrize("method", ["lr", "ist"])
+@pytest.mark.parametrize("method", ["lr", "ist", "unrolled"])
 def test_cli_reconstructs_real_nmrpipe_file(small_nus_file, tmp_path, method):
     path, nuslist = small_nus_file
     out = tmp_path / f"rec_{method}.ft1"
@@ -117,6 +118,20 @@ def test_cli_reconstructs_real_nmrpipe_file(small_nus_file, tmp_path, method):
         measured.traces).max())
     unsampled = np.setdiff1d(np.arange(192), sched)
     assert np.abs(rec.traces[:, unsampled]).max() > 0
+
+
+def test_cli_lr_takes_or_estimates_the_f1_phase(small_nus_file, tmp_path, capsys):
+    path, nuslist = small_nus_file
+    base = ["reconstruct", "-in", str(path), "-sample", str(nuslist), "-xN", "192",
+            "-iter", "20"]
+    assert cli([*base, "-out", str(tmp_path / "a.ft1")]) == 0
+    assert "(estimated from the data)" in capsys.readouterr().out
+    assert cli([*base, "-out", str(tmp_path / "b.ft1"), "-p0", "30", "-p1", "0"]) == 0
+    assert "F1 phase p0 30.0 p1 0 (given)" in capsys.readouterr().out
+    assert cli([*base, "-out", str(tmp_path / "c.ft1"), "-p1", "-180"]) == 0
+    assert "no virtual echo (p1 is not 0)" in capsys.readouterr().out
+    assert cli([*base, "-out", str(tmp_path / "d.ft1"), "-method", "ist", "-p0", "30"]) == 2
+    assert "-p0/-p1 apply to method lr, not ist" in capsys.readouterr().err
 
 
 def test_cli_rejects_bad_schedules(small_nus_file, tmp_path, capsys):

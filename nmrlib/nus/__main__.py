@@ -1,13 +1,17 @@
 """NMRPipe-style NUS reconstruction from the command line.
 
     python -m nmrlib.nus reconstruct -in hdac_ex.ft1 -sample ss_hdac.out -method lr \\
-        -out hdac_rec.ft1 [-xN 192] [-iter 300] [-device cpu] [-ov]
+        -out hdac_rec.ft1 [-xN 192] [-iter 300] [-p0 94 -p1 0] [-device cpu] [-ov]
 
 Input: an NMRPipe file with F2 processed (real) and F1 in the time domain holding only
 the measured increments, in nuslist order (as nusExpand/istHMS expect). The nuslist gives
 their 0-based complex-point indices. Output: the same header with the F1 time domain
 filled in on the full grid of ``-xN`` complex points (default: last index + 1), ready for
 the usual F1 processing (SP/ZF/FT/PS).
+
+LR's default (``nmrlib.nus.lowrank.auto_options``) works on the virtual echo, which needs
+the F1 phase: give it as ``-p0``/``-p1`` (degrees, NMRPipe PS convention; the echo needs
+p1 = 0), else it is estimated from the data; the summary line says which phase was used.
 
 Safety, as NMRPipe: an existing output is replaced only with ``-ov``, and never when it is
 the input or the nuslist, a folder, a FIFO or a device node. The output is written to a
@@ -30,7 +34,7 @@ from nmrlib.cli import CliParser, error_line
 from nmrlib.nus.reconstruct import METHODS
 from nmrlib.nus.schedules import MAX_GRID_POINTS
 
-ITERATION_OPTION = {"lr": "max_iter", "ist": "iterations"}
+ITERATION_OPTION = {"lr": "max_iter", "ist": "iterations", "unrolled": "iterations"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,7 +51,14 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("-xN", dest="xn", type=int, default=None,
                      help="complex points of the full F1 grid (default: last index + 1)")
     rec.add_argument("-iter", dest="iterations", type=int, default=None,
-                     help="iterations (lr: max ADMM iterations, paper 300; ist: 400)")
+                     help="iterations (lr: max ADMM iterations, paper 300; ist: 400; "
+                          "unrolled: its trained 200)")
+    rec.add_argument("-p0", dest="p0", type=float, default=None,
+                     help="lr: F1 zero-order phase in degrees (NMRPipe PS -p0), for the virtual "
+                          "echo; default: estimated from the data")
+    rec.add_argument("-p1", dest="p1", type=float, default=None,
+                     help="lr: F1 first-order phase in degrees (NMRPipe PS -p1); the echo "
+                          "needs 0 (default)")
     rec.add_argument("-device", default="cpu", help="torch device: cpu or cuda")
     rec.add_argument("-batch", type=int, default=None, help="columns per chunk")
     return parser
@@ -64,7 +75,8 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _check_arguments(inp: str, sample: str, out: str, method: str, xn: int | None,
-                     iterations: int | None, batch: int | None, overwrite: bool) -> None:
+                     iterations: int | None, batch: int | None, overwrite: bool,
+                     phase: tuple = (None, None)) -> None:
     """Everything that can be checked before reading data (ValueError / OSError)."""
     from nmrlib.repro import check_output
 
@@ -73,10 +85,16 @@ def _check_arguments(inp: str, sample: str, out: str, method: str, xn: int | Non
                          f"{', '.join(sorted(METHODS))}")
     if iterations is not None:
         if method not in ITERATION_OPTION:
-            raise ValueError(f"-iter applies to methods {' and '.join(ITERATION_OPTION)}, "
-                             f"not {method}")
+            names = list(ITERATION_OPTION)
+            raise ValueError(f"-iter applies to methods {', '.join(names[:-1])} and "
+                             f"{names[-1]}, not {method}")
         if iterations < 1:
             raise ValueError(f"-iter must be a positive number of iterations, got {iterations}")
+    if any(p is not None for p in phase):
+        if method != "lr":
+            raise ValueError(f"-p0/-p1 apply to method lr, not {method}")
+        if not all(p is None or np.isfinite(p) for p in phase):
+            raise ValueError(f"-p0/-p1 must be finite degrees, got {phase}")
     if xn is not None and not 1 <= xn <= MAX_GRID_POINTS:
         raise ValueError(f"-xN must lie in [1, {MAX_GRID_POINTS}] complex points, got {xn}")
     if batch is not None and batch < 1:
@@ -90,7 +108,8 @@ def _check_arguments(inp: str, sample: str, out: str, method: str, xn: int | Non
 
 def reconstruct_file(inp: str, sample: str, out: str, method: str = "lr",
                      xn: int | None = None, device: str = "cpu", iterations: int | None = None,
-                     batch: int | None = None, overwrite: bool = False) -> dict:
+                     batch: int | None = None, overwrite: bool = False,
+                     p0: float | None = None, p1: float | None = None) -> dict:
     """Reconstruct an NMRPipe NUS file (see the module docstring); returns a summary dict.
 
     Raises ValueError / OSError (FileNotFoundError, FileExistsError, ...) with a message
@@ -100,7 +119,7 @@ def reconstruct_file(inp: str, sample: str, out: str, method: str = "lr",
     from nmrlib.nus.reconstruct import expand_sampled, reconstruct
     from nmrlib.nus.schedules import read_nuslist
 
-    _check_arguments(inp, sample, out, method, xn, iterations, batch, overwrite)
+    _check_arguments(inp, sample, out, method, xn, iterations, batch, overwrite, (p0, p1))
     ds = read_pipe_ft1(inp)
     sched = np.asarray(read_nuslist(sample))
     if sched.ndim != 1:
@@ -120,11 +139,20 @@ def reconstruct_file(inp: str, sample: str, out: str, method: str = "lr",
     if iterations is not None:
         options[ITERATION_OPTION[method]] = iterations
     start = time.perf_counter()
+    note = ""
+    if method == "lr":   # the default LR uses the echo with this phase (given or estimated)
+        from nmrlib.nus.lrauto import auto_options
+
+        given = {k: v for k, v in (("p0", p0), ("p1", p1)) if v is not None}
+        options.update(auto_options(fid.astype(np.complex64), mask, given))
+        note = (f"; F1 phase p0 {options['p0']:.1f} p1 {options.get('p1', 0.0):g} "
+                + ("(given)" if p0 is not None else "(estimated from the data)")
+                if options["virtual_echo"] else "; no virtual echo (p1 is not 0)")
     full = reconstruct(fid, mask, method, batch_size=batch, **options)
     seconds = time.perf_counter() - start
     write_pipe(out, ds.with_traces(full.astype(np.complex64)), overwrite=overwrite)
     return {"columns": int(fid.shape[0]), "sampled": int(mask.sum()), "grid": grid,
-            "method": method, "seconds": seconds, "out": str(out)}
+            "method": method, "seconds": seconds, "out": str(out), "note": note}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(stop.code or 0)
     try:
         info = reconstruct_file(args.inp, args.sample, args.out, args.method, args.xn,
-                                args.device, args.iterations, args.batch, args.overwrite)
+                                args.device, args.iterations, args.batch, args.overwrite,
+                                args.p0, args.p1)
     except KeyboardInterrupt:
         print(f"error: interrupted; {args.out} left as it was", file=sys.stderr)
         return 130
@@ -146,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error_line(err)}", file=sys.stderr)
         return 2
     print(f"{info['method']}: {info['columns']} columns, {info['sampled']} of {info['grid']} "
-          f"complex F1 points sampled, {info['seconds']:.1f} s -> {info['out']}")
+          f"complex F1 points sampled, {info['seconds']:.1f} s -> {info['out']}{info['note']}")
     return 0
 
 

@@ -25,6 +25,7 @@ METHODS: dict[str, str] = {
     "ist": "nmrlib.nus.ist:reconstruct_ist",
     "dl": "nmrlib.nus.dlnmr:reconstruct_dl",
     "dl10": "nmrlib.nus.dlnmr:reconstruct_dl10",
+    "unrolled": "nmrlib.nus.unrolled:reconstruct_unrolled",
 }
 
 __all__ = ["METHODS", "apply_schedule", "check_traces", "reconstruct", "expand_sampled",
@@ -116,6 +117,10 @@ def _working_bytes(method: str, n: int, chunk: int, itemsize: int, options: dict
     their working set is bounded by it and not estimated here.
     """
     if method == "lr":
+        echo = options.get("virtual_echo")
+        if echo is None:   # LR's default ("auto") works on the 2n - 1 points of the echo
+            echo = options.get("algorithm", "auto") == "auto" and not options.get("p1")
+        n = 2 * n - 1 if echo else n
         rows = options.get("rows") or n // 2 + 1
         return chunk * rows * max(n - rows + 1, 1) * itemsize * LR_WORK_ARRAYS
     if method == "ist":
@@ -146,8 +151,9 @@ def reconstruct(fid, mask, method: str = "lr", *, batch_size: int | None = None,
 
     ``options`` go to the method (e.g. ``device="cuda"``, ``max_iter``, ``lam`` for "lr";
     ``iterations``, ``virtual_echo`` for "ist"). ``batch_size`` splits the columns into
-    chunks (bounds memory; every method treats traces independently -- "lr" normalises
-    each trace by its own maximum -- so the result does not depend on the chunking).
+    chunks (bounds memory; every method but "unrolled" treats traces independently -- "lr"
+    normalises each trace by its own maximum -- so the result does not depend on the
+    chunking; "unrolled" sees neighbouring columns and gets overlapping chunks instead).
 
     Raises ValueError for an unknown method, inputs that fail :func:`check_traces` (not
     complex, NaN/Inf, a non-boolean or all-False mask, wrong shapes), ``max_iter`` /
@@ -163,6 +169,12 @@ def reconstruct(fid, mask, method: str = "lr", *, batch_size: int | None = None,
     m = _as_tensor(mask, "mask")
     check_traces(y, m)
     _check_memory(method, y, batch_size, options)
+    if method == "lr":  # the default's F1 phase is estimated once, on the whole set
+        from nmrlib.nus.lrauto import auto_options
+
+        options = auto_options(y, m, options)
+    if method == "unrolled" and batch_size:  # couples neighbouring columns: overlapping chunks
+        options, batch_size = {**options, "chunk": batch_size}, None
     if batch_size and batch_size < y.shape[0]:
         parts = []
         for start in range(0, y.shape[0], batch_size):

@@ -1,0 +1,169 @@
+"""The unrolled IST: IST exactly at initialisation, weights, the API, and resumable training."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from nmrlib.nus.dleval import schedule_mask
+from nmrlib.nus.ist import reconstruct_ist
+from nmrlib.nus.reconstruct import reconstruct
+from nmrlib.nus.synthetic import synthetic_nd
+from nmrlib.nus.unrolled import (
+    DEFAULT_WEIGHTS,
+    UnrolledConfig,
+    UnrolledIST,
+    group_soft,
+    load_weights,
+    reconstruct_unrolled,
+    reconstruct_unrolled_3d,
+    save_weights,
+    weights_info,
+)
+
+
+@pytest.fixture(scope="module")
+def plane():
+    fid = synthetic_nd(24, (96,), seed=3, noise=1e-3)
+    mask = schedule_mask(96, 0.15, 1)
+    return fid * mask, mask, fid
+
+
+@pytest.mark.parametrize("iterations", [1, 37, 200])
+def test_initialisation_is_ist_with_k_iterations(plane, iterations):
+    y, mask, _ = plane
+    model = UnrolledIST(UnrolledConfig(iterations=iterations))
+    ours = reconstruct_unrolled(y, mask, weights=model)
+    ist = reconstruct_ist(torch.from_numpy(y), torch.from_numpy(mask),
+                          iterations=iterations).numpy()
+    assert np.abs(ours - ist).max() <= 1e-12 * np.abs(ist).max()
+
+
+def test_initialisation_is_ist_in_training_mode_too(plane):
+    """The group path (always taken in training) equals IST's soft threshold at w = 0."""
+    y, mask, _ = plane
+    model = UnrolledIST(UnrolledConfig(iterations=20)).train()
+    yt, mt = torch.from_numpy(y), torch.from_numpy(mask).expand(y.shape)
+    ours = torch.fft.ifft(model(yt, mt), norm="ortho")[..., :96]
+    ours = torch.where(mt, yt, ours).detach().numpy()
+    ist = reconstruct_ist(yt, torch.from_numpy(mask), iterations=20).numpy()
+    assert np.abs(ours - ist).max() <= 1e-9 * np.abs(ist).max()
+
+
+def test_3d_initialisation_is_the_2d_ist():
+    from nmrlib.nus.dleval import ist_2d
+    from nmrlib.nus.schedules import mask_from_schedule, points_for_density, poisson_gap_2d
+
+    full = synthetic_nd(4, (16, 12), seed=2, noise=1e-4)
+    mask = mask_from_schedule(poisson_gap_2d((16, 12), points_for_density(192, 0.2), seed=0),
+                              (16, 12))
+    ours = reconstruct_unrolled_3d(full * mask, mask,
+                                   weights=UnrolledIST(UnrolledConfig(iterations=30)))
+    ist = ist_2d(full * mask, mask, iterations=30)
+    assert np.abs(ours - ist).max() <= 1e-12 * np.abs(ist).max()
+    trained = reconstruct_unrolled_3d(full * mask, mask)
+    assert trained.shape == full.shape and np.array_equal(trained[:, mask], (full * mask)[:, mask])
+    with pytest.raises(ValueError, match="boolean mask"):
+        reconstruct_unrolled_3d(full, mask.astype(int))
+
+
+def test_group_threshold_lets_a_point_strong_next_door_through():
+    u = torch.tensor([[0.0, 0.5], [2.0, 0.5], [0.0, 0.5]], dtype=torch.complex128)
+    thr = torch.full((3, 1), 0.8, dtype=torch.float64)
+    alone = group_soft(u, thr, torch.zeros(1, dtype=torch.float64))
+    grouped = group_soft(u, thr, torch.ones(1, dtype=torch.float64))
+    assert alone[1, 1] == 0 and alone[1, 0].real == pytest.approx(1.2)
+    assert grouped[1, 1].abs() > 0          # weak but shared with both neighbours
+    assert grouped[0, 0] == 0               # nothing there: nothing made up
+
+
+def test_committed_weights_load_and_reconstruct(plane):
+    y, mask, full = plane
+    info = weights_info(DEFAULT_WEIGHTS)
+    assert DEFAULT_WEIGHTS.stat().st_size <= 5 * 2**20
+    assert info["config"] == {**load_weights().cfg.__dict__}
+    assert info["complete"] and info["val_loss"] < info["val_loss_ist_init"]
+    out = reconstruct(y.astype(np.complex64), mask, "unrolled")
+    assert out.dtype == np.complex64 and out.shape == y.shape
+    assert np.array_equal(out[:, mask], y[:, mask].astype(np.complex64))
+    err = np.linalg.norm(out - full) / np.linalg.norm(full)
+    zf = np.linalg.norm(y - full) / np.linalg.norm(full)
+    assert err < 0.5 * zf
+
+
+def test_neighbouring_columns_help_on_a_2d_plane(plane):
+    """Rows of a 2D plane share F1 positions: the learned group threshold uses that."""
+    y, mask, full = plane
+
+    def err(rec):
+        return np.linalg.norm(rec - full) / np.linalg.norm(full)
+
+    ist = reconstruct_ist(torch.from_numpy(y), torch.from_numpy(mask)).numpy()
+    together, alone = reconstruct_unrolled(y, mask), reconstruct_unrolled(y, mask, context=False)
+    assert err(together) < 0.8 * err(alone) and err(together) < 0.8 * err(ist)
+
+
+def test_chunked_equals_one_pass_away_from_the_edges(plane):
+    y, mask, _ = plane
+    model = load_weights()
+    whole = reconstruct_unrolled(y, mask, weights=model)
+    torch_out = reconstruct_unrolled(torch.from_numpy(y), torch.from_numpy(mask), weights=model)
+    assert np.allclose(torch_out.numpy(), whole)
+    chunked = reconstruct_unrolled(y, mask, weights=model, chunk=8)
+    assert np.abs(chunked - whole).max() <= 1e-4 * np.abs(whole).max()
+
+
+def test_bad_input_is_a_value_error(plane, tmp_path):
+    y, mask, _ = plane
+    with pytest.raises(ValueError, match="mask must be boolean"):
+        reconstruct_unrolled(y, mask.astype(int))
+    with pytest.raises(ValueError, match="iterations"):
+        reconstruct_unrolled(y, mask, iterations=0)
+    with pytest.raises(ValueError, match="chunk"):
+        reconstruct_unrolled(y, mask, chunk=-1)
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a weight file")
+    with pytest.raises(ValueError, match="not an unrolled IST weight file"):
+        load_weights(bad)
+    with pytest.raises(FileNotFoundError, match="train-unrolled"):
+        load_weights(tmp_path / "missing.pt")
+    with pytest.raises(ValueError, match="context"):
+        UnrolledConfig(context=-1)
+
+
+def test_weights_round_trip(tmp_path, plane):
+    y, mask, _ = plane
+    model = UnrolledIST(UnrolledConfig(iterations=12, knots=4, context=1))
+    with torch.no_grad():
+        model.w.fill_(0.2)
+        model.beta.fill_(0.1)
+    path = save_weights(model, tmp_path / "u.pt", {"note": "test"})
+    again = load_weights(path)
+    assert weights_info(path)["note"] == "test"
+    assert np.array_equal(reconstruct_unrolled(y, mask, weights=model),
+                          reconstruct_unrolled(y, mask, weights=again))
+
+
+def test_training_runs_resumes_and_exports(tmp_path):
+    from nmrlib.nus.train_unrolled import PROFILES, train
+
+    settings = PROFILES["smoke"]
+    first = train(settings, tmp_path / "run", weights=tmp_path / "w.pt", progress=False,
+                  time_limit_min=0.0)
+    assert not first["complete"] and first["steps"] == 1
+    done = train(settings, tmp_path / "run", weights=tmp_path / "w.pt", progress=False)
+    assert done["complete"] and done["steps"] == settings.steps
+    fresh = train(settings, tmp_path / "fresh", progress=False)
+    assert done["val_loss"] == pytest.approx(fresh["val_loss"], rel=1e-6)
+    assert load_weights(tmp_path / "w.pt").cfg.iterations == settings.iterations
+    with pytest.raises(ValueError, match="other settings"):
+        train(PROFILES["smoke"].__class__(**{**settings.__dict__, "lr": 1.0}),
+              tmp_path / "run", progress=False)
+
+
+def test_cli_train_unrolled_bad_profile_is_one_line(capsys):
+    from nmrlib.__main__ import main
+
+    with pytest.raises(SystemExit):
+        main(["train-unrolled", "--profile", "nope"])
