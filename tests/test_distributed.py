@@ -132,3 +132,19 @@ def test_a_killed_rank_resumes_to_the_weights_of_an_uninterrupted_run(tmp_path):
                 for k in ("ref", "cut"))
     for key in ref:
         torch.testing.assert_close(cut[key], ref[key], rtol=1e-5, atol=1e-6, msg=key)
+
+
+def test_two_gloo_processes_train_the_unrolled_ist_as_one(tmp_path):
+    argv = ["train-unrolled", "--profile", "smoke", "--steps", "6"]
+    one = _run([sys.executable], [*argv, "--weights", str(tmp_path / "one.pt")],
+               tmp_path / "one")
+    two = _run(TORCHRUN, [*argv, "--weights", str(tmp_path / "two.pt")], tmp_path / "two")
+    assert one.returncode == 0, one.stderr[-2000:]
+    assert two.returncode == 0, two.stderr[-2000:]
+    ref, par = (json.loads((tmp_path / k / "summary.json").read_text()) for k in ("one", "two"))
+    assert par["processes"] == 2 and [h["step"] for h in par["history"]] == \
+        [h["step"] for h in ref["history"]]
+    for key in ("val_loss", "train_loss_ema"):
+        np.testing.assert_allclose([h.get(key, 0.0) for h in par["history"]],
+                                   [h.get(key, 0.0) for h in ref["history"]], rtol=1e-4,
+                                   err_msg=key)

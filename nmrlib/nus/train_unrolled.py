@@ -34,9 +34,7 @@ started with the same ``out_dir`` and settings resumes from it. CLI::
 
 from __future__ import annotations
 
-import argparse
 import math
-import os
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -44,9 +42,28 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from nmrlib.cli import CliParser
+from nmrlib.distributed import (
+    World,
+    average,
+    barrier,
+    check_batches,
+    global_mean,
+    process_group,
+    share,
+    wrap,
+)
 from nmrlib.nus.schedules import mask_from_schedule, poisson_gap
 from nmrlib.nus.unrolled import UnrolledConfig, UnrolledIST, save_weights
-from nmrlib.repro import environment_report, git_commit, rng, write_json
+from nmrlib.repro import (
+    check_output,
+    environment_report,
+    git_commit,
+    load_torch,
+    rng,
+    save_torch,
+    write_json,
+)
 
 SPLITS = {"train": 0, "val": 1}
 
@@ -73,6 +90,30 @@ class UnrolledSettings:
     seed: int = 0
     val_size: int = 48
     checkpoint_every: int = 50
+
+    def __post_init__(self) -> None:
+        """Refuse settings that cannot train (one-line ValueError naming the setting)."""
+        for name in ("iterations", "steps", "patches", "columns", "val_size",
+                     "checkpoint_every"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"the learning rate must be a finite number > 0, got {self.lr}")
+        if not self.lengths or min(self.lengths) < 8:
+            raise ValueError(f"lengths must be FID lengths >= 8 points, got {self.lengths}")
+        lo, hi = self.density
+        if not 0 < lo <= hi <= 1:
+            raise ValueError(f"density must satisfy 0 < low <= high <= 1, got {self.density}")
+        for name in ("amplitude", "tau", "width", "noise"):
+            lo, hi = getattr(self, name)
+            if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
+                raise ValueError(f"{name} must satisfy 0 < low <= high, got "
+                                 f"{getattr(self, name)}")
+        if not 1 <= self.peaks[0] <= self.peaks[1]:
+            raise ValueError(f"peaks must satisfy 1 <= low <= high, got {self.peaks}")
 
 
 PROFILES = {
@@ -121,9 +162,14 @@ def patch_batch(s: UnrolledSettings, split: str, indices, n: int) -> tuple[torch
 
 
 def patch_loss(model: UnrolledIST, y, mask, clean, columns: int) -> torch.Tensor:
-    """Mean over patches of the bell-weighted relative L2 error of the output FIDs."""
+    """Mean over patches of the bell-weighted relative L2 error of the output FIDs.
+
+    Each patch is reconstructed as if alone: the neighbour threshold stays within its
+    ``columns`` rows (so the loss does not depend on how patches are batched or split over
+    ranks).
+    """
     n = y.shape[-1]
-    out = torch.fft.ifft(model(y, mask), norm="ortho")[..., :n]
+    out = torch.fft.ifft(model(y, mask, block=columns), norm="ortho")[..., :n]
     out = torch.where(mask, y, out)
     bell = torch.cos(0.5 * math.pi * torch.arange(n) / max(n - 1, 1)) ** 2
     err = ((out - clean) * bell).abs().square().reshape(-1, columns * n).sum(-1)
@@ -142,11 +188,8 @@ def evaluate(model: UnrolledIST, s: UnrolledSettings) -> float:
     return total / s.val_size
 
 
-def _save_atomic(obj: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+CHECKPOINT_KEYS = ("settings", "model", "optimizer", "scheduler", "step", "history",
+                   "elapsed_s")
 
 
 def train(s: UnrolledSettings, out_dir: str | Path, *, weights: str | Path | None = None,
@@ -156,79 +199,116 @@ def train(s: UnrolledSettings, out_dir: str | Path, *, weights: str | Path | Non
 
     Returns the summary (also ``out_dir/summary.json``); a run stopped by
     ``time_limit_min`` is exported flagged ``"complete": false``. With ``snapshot_every``
-    the weights are also written every that many steps to ``out_dir/snapshots/``.
+    the weights are also written every that many steps to ``out_dir/snapshots/``. Under
+    ``torchrun`` the run is data-parallel on CPUs (Gloo, :mod:`nmrlib.distributed`): each
+    rank takes its share of every step's patches, rank 0 writes.
     """
-    from tqdm.auto import tqdm
-
-    if s.steps < 1 or s.patches < 1 or s.columns < 1 or s.val_size < 1:
-        raise ValueError("steps, patches, columns and val_size must be positive")
+    if snapshot_every is not None and snapshot_every < 1:
+        raise ValueError(f"snapshot_every must be a positive number of steps, "
+                         f"not {snapshot_every}")
+    if weights is not None:   # a bad export path fails now, not after the training
+        Path(weights).parent.mkdir(parents=True, exist_ok=True)
+        check_output(weights, overwrite=True)
     out_dir, settings = Path(out_dir), asdict(s)
-    ckpt_path = out_dir / "checkpoint.pt"
     model = UnrolledIST(UnrolledConfig(iterations=s.iterations, knots=s.knots,
                                        context=s.context))
     opt = torch.optim.Adam(model.parameters(), lr=s.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: s.lr_final_fraction + (
         1 - s.lr_final_fraction) * 0.5 * (1 + math.cos(math.pi * min(k, s.steps) / s.steps)))
-    step, history, elapsed = 0, [], 0.0
-    if ckpt_path.is_file():
-        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-        if ckpt["settings"] != _plain(settings):
-            raise ValueError(f"{ckpt_path} was written with other settings; use another "
-                             "out_dir or delete it")
+    with process_group("cpu") as world:
+        check_batches(s.patches, s.patches, world)
+        state = _resume(out_dir / "checkpoint.pt", settings, model, opt, sched)
+        if state is None:
+            state = {"step": 0, "elapsed_s": 0.0,
+                     "history": [{"step": 0, "val_loss": evaluate(model, s), "elapsed_s": 0.0}]}
+        stopped = _loop(s, model, opt, sched, state, out_dir, world, time_limit_min,
+                        snapshot_every, progress)
+        model.eval()
+        history = state["history"]
+        summary = {"profile": profile, "settings": settings, "steps": state["step"],
+                   "complete": state["step"] >= s.steps and not stopped,
+                   "wall_clock_s": round(state["elapsed_s"], 1),
+                   "val_loss_ist_init": history[0]["val_loss"], "val_loss": evaluate(model, s),
+                   "history": history, "torch_threads": torch.get_num_threads(),
+                   "processes": world.size, "git_commit": git_commit()}
+        if world.is_main:
+            if weights is not None:
+                save_weights(model, weights, summary)
+            write_json(out_dir / "summary.json", {**summary, "environment": environment_report()})
+        barrier(world)
+    return summary
+
+
+def _resume(path: Path, settings: dict, model, opt, sched) -> dict | None:
+    """The progress of an interrupted run (loaded into the objects), or None."""
+    if not path.is_file():
+        return None
+    ckpt = load_torch(path, "checkpoint", CHECKPOINT_KEYS)
+    if ckpt["settings"] != _plain(settings):
+        raise ValueError(f"{path} was written with other settings; use another "
+                         "out_dir or delete it")
+    try:
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
         sched.load_state_dict(ckpt["scheduler"])
-        step, history, elapsed = ckpt["step"], ckpt["history"], ckpt["elapsed_s"]
-    else:
-        history.append({"step": 0, "val_loss": evaluate(model, s), "elapsed_s": 0.0})
+    except (KeyError, RuntimeError, TypeError, ValueError) as err:
+        raise ValueError(f"checkpoint {path} does not fit this model ({type(err).__name__}); "
+                         "delete it to retrain") from err
+    return {"step": int(ckpt["step"]), "history": list(ckpt["history"]),
+            "elapsed_s": float(ckpt["elapsed_s"])}
 
-    def checkpoint() -> None:
-        _save_atomic({"settings": _plain(settings), "model": model.state_dict(),
-                      "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                      "step": step, "history": history, "elapsed_s": elapsed}, ckpt_path)
 
+def _loop(s: UnrolledSettings, model, opt, sched, state: dict, out_dir: Path, world: World,
+          time_limit_min: float | None, snapshot_every: int | None, progress: bool) -> bool:
+    """Train from ``state["step"]`` to ``s.steps`` (True when the time limit stopped it)."""
+    from tqdm.auto import tqdm
+
+    net = wrap(model, world, "cpu")
     model.train()
-    t0, stopped, running = time.perf_counter() - elapsed, False, None
-    bar = tqdm(total=s.steps, initial=step, desc="train unrolled IST", disable=not progress)
-    while step < s.steps:
-        gen = rng(s.seed, 2000, step)
-        n = int(gen.choice(s.lengths))
-        idx = np.arange(step * s.patches, (step + 1) * s.patches)
-        loss = patch_loss(model, *patch_batch(s, "train", idx, n), s.columns)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        model.project_()        # projected Adam: parameters stay in their stable ranges
-        sched.step()
-        step += 1
-        running = loss.item() if running is None else 0.95 * running + 0.05 * loss.item()
-        bar.update(1)
-        bar.set_postfix(loss=f"{running:.4f}")
-        elapsed = time.perf_counter() - t0
-        if step % s.checkpoint_every == 0 or step == s.steps:
-            history.append({"step": step, "train_loss_ema": running, "val_loss":
-                            evaluate(model, s), "elapsed_s": round(elapsed, 1)})
-            bar.write(f"step {step}: {history[-1]}")
-            checkpoint()
-        if snapshot_every and step % snapshot_every == 0:
-            save_weights(model, out_dir / "snapshots" / f"step_{step:06d}.pt",
-                         {"snapshot": True, "steps": step, "settings": settings,
-                          "git_commit": git_commit()})
-        if time_limit_min is not None and elapsed > 60 * time_limit_min and step < s.steps:
-            stopped = True
-            checkpoint()
-            break
-    bar.close()
-    model.eval()
-    summary = {"profile": profile, "settings": settings, "steps": step,
-               "complete": step >= s.steps and not stopped, "wall_clock_s": round(elapsed, 1),
-               "val_loss_ist_init": history[0]["val_loss"], "val_loss": evaluate(model, s),
-               "history": history, "torch_threads": torch.get_num_threads(),
-               "git_commit": git_commit()}
-    if weights is not None:
-        save_weights(model, weights, summary)
-    write_json(out_dir / "summary.json", {**summary, "environment": environment_report()})
-    return summary
+    t0, running = time.perf_counter() - state["elapsed_s"], None
+    bar = tqdm(total=s.steps, initial=state["step"], desc="train unrolled IST",
+               disable=not progress or not world.is_main)
+    try:
+        while state["step"] < s.steps:
+            step = state["step"]
+            n = int(rng(s.seed, 2000, step).choice(s.lengths))
+            idx = share(np.arange(step * s.patches, (step + 1) * s.patches), world)
+            loss = patch_loss(net, *patch_batch(s, "train", idx, n), s.columns)
+            if world.parallel:
+                loss = global_mean(loss * len(idx), s.patches, world)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            model.project_()        # projected Adam: parameters stay in their stable ranges
+            sched.step()
+            state["step"] = step = step + 1
+            value = average(loss.detach(), world)
+            running = value if running is None else 0.95 * running + 0.05 * value
+            bar.update(1)
+            bar.set_postfix(loss=f"{running:.4f}")
+            state["elapsed_s"] = time.perf_counter() - t0
+            stop = (time_limit_min is not None and step < s.steps   # all ranks agree
+                    and average(torch.tensor(float(state["elapsed_s"] > 60 * time_limit_min)),
+                                world) > 0)
+            if step % s.checkpoint_every == 0 or step == s.steps or stop:
+                state["history"].append({"step": step, "train_loss_ema": running,
+                                         "val_loss": evaluate(model, s),
+                                         "elapsed_s": round(state["elapsed_s"], 1)})
+                bar.write(f"step {step}: {state['history'][-1]}")
+                if world.is_main:
+                    save_torch({"settings": _plain(asdict(s)), "model": model.state_dict(),
+                                "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                                **state}, out_dir / "checkpoint.pt")
+            if world.is_main and snapshot_every and step % snapshot_every == 0:
+                save_weights(model, out_dir / "snapshots" / f"step_{step:06d}.pt",
+                             {"snapshot": True, "steps": step, "settings": asdict(s),
+                              "git_commit": git_commit()})
+            barrier(world)
+            if stop:
+                return True
+    finally:
+        bar.close()
+    return False
 
 
 def _plain(settings: dict) -> dict:
@@ -237,8 +317,8 @@ def _plain(settings: dict) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nmrlib train-unrolled",
-                                     description="Train the unrolled IST on synthetic patches.")
+    parser = CliParser(prog="python -m nmrlib train-unrolled",
+                       description="Train the unrolled IST on synthetic patches.")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
     parser.add_argument("--out-dir", default=None,
                         help="checkpoints (default build/unrolled_<profile>)")
@@ -251,7 +331,7 @@ def main(argv: list[str]) -> int:
         parser.add_argument(f"--{name}", type=int, default=None)
     parser.add_argument("--lr", type=float, default=None)
     args = parser.parse_args(argv[1:])
-    if args.threads:
+    if args.threads is not None:
         from nmrlib.repro import set_threads
 
         set_threads(args.threads)

@@ -54,7 +54,6 @@ unrolled_ist.pt`` with its JSON sidecar (training settings, data, validation, co
 from __future__ import annotations
 
 import json
-import pickle
 from dataclasses import asdict, dataclass
 from dataclasses import replace as with_changes
 from functools import lru_cache
@@ -138,9 +137,12 @@ class UnrolledIST(nn.Module):
         frac = (pos - lo).reshape(-1, *([1] * (knots.ndim - 1)))
         return knots[lo] + frac * (knots[lo + 1] - knots[lo])
 
-    def forward(self, y: torch.Tensor, m: torch.Tensor, iterations: int | None = None
-                ) -> torch.Tensor:
+    def forward(self, y: torch.Tensor, m: torch.Tensor, iterations: int | None = None,
+                block: int | None = None) -> torch.Tensor:
         """Spectra (B, zf n) of traces ``y (B, n)`` (zeros unsampled) with mask ``m``.
+
+        ``block``: the rows come in independent blocks of this many (training patches), and
+        the neighbour threshold stays inside each block (default: all rows are neighbours).
 
         Also planes ``y (B, n1, n2)`` (3D data, rows = direct-dimension columns): the same
         iterations with the 2D FFT over (t1, t2), zero filled ``zf`` in each dimension,
@@ -168,26 +170,32 @@ class UnrolledIST(nn.Module):
             if self.training or bool(rho[k] != 0):   # rms |g| over the spectrum
                 ms = torch.view_as_real(g).square().mean((*(d - 1 for d in dims), -1)).mul(2)
                 thr = thr + rho[k] * ms.sqrt().reshape(thr.shape)
-            prev, x = x, group_soft(u, thr.clamp_min(0), w[k], self.training)
+            prev, x = x, group_soft(u, thr.clamp_min(0), w[k], self.training, block)
         return x
 
 
-def group_soft(u: torch.Tensor, thr: torch.Tensor, w: torch.Tensor, always: bool = False
-               ) -> torch.Tensor:
+def group_soft(u: torch.Tensor, thr: torch.Tensor, w: torch.Tensor, always: bool = False,
+               block: int | None = None) -> torch.Tensor:
     """Complex soft threshold of ``u (B, N)`` by ``thr`` on the group magnitude (see module).
 
     ``w (J,)`` weights of the neighbours 1..J rows away on each side (clamped at 0; rows
-    beyond the ends contribute nothing). With all ``w`` zero this is IST's soft threshold
-    (the neighbour terms are skipped then, unless ``always``: training keeps ``w`` in the
-    graph).
+    beyond the ends, or outside the row's ``block`` of rows when given, contribute
+    nothing). With all ``w`` zero this is IST's soft threshold (the neighbour terms are
+    skipped then, unless ``always``: training keeps ``w`` in the graph).
     """
     w = w.clamp_min(0)
     group = u.real.square() + u.imag.square()     # |u|^2, much faster than u.abs() on CPU
     if always or bool((w > 0).any()):
         near = group
+        rows = torch.arange(group.shape[0], device=group.device)
         for j in range(1, min(w.numel(), group.shape[0] - 1) + 1):
             edge = near.new_zeros((j, *near.shape[1:]))
-            group = group + w[j - 1] * (torch.cat([edge, near[:-j]]) + torch.cat([near[j:], edge]))
+            above, below = torch.cat([edge, near[:-j]]), torch.cat([near[j:], edge])
+            if block is not None:   # neighbours from another block count as beyond the ends
+                shape = (-1, *([1] * (near.ndim - 1)))
+                above = above * ((rows % block) >= j).reshape(shape)
+                below = below * ((rows % block) < block - j).reshape(shape)
+            group = group + w[j - 1] * (above + below)
     mag = (group + TINY).sqrt()
     return u * ((mag - thr).clamp_min(0) / mag)
 
@@ -206,14 +214,10 @@ def ist_init(model: UnrolledIST) -> UnrolledIST:
 
 def save_weights(model: UnrolledIST, path: str | Path, meta: dict) -> Path:
     """Write the parameters + config to ``path`` (atomic) and ``meta`` to a JSON sidecar."""
-    from nmrlib.repro import write_json
+    from nmrlib.repro import save_torch, write_json
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    tmp = path.with_name(path.name + ".part")
-    torch.save({"config": asdict(model.cfg), "state_dict": state}, tmp)
-    tmp.replace(path)
+    path = save_torch({"config": asdict(model.cfg), "state_dict": state}, path)
     write_json(path.with_suffix(".json"), {"config": asdict(model.cfg), **meta})
     return path
 
@@ -221,16 +225,17 @@ def save_weights(model: UnrolledIST, path: str | Path, meta: dict) -> Path:
 def load_weights(path: str | Path = DEFAULT_WEIGHTS, device: str | torch.device = "cpu"
                  ) -> UnrolledIST:
     """Load a weight file written by :func:`save_weights`; the model is in eval mode."""
+    from nmrlib.repro import load_torch
+
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"unrolled IST weights not found: {path} (train with "
                                 f"`python -m nmrlib train-unrolled`)")
+    blob = load_torch(path, "unrolled IST weight file", ("config", "state_dict"))
     try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
         model = UnrolledIST(UnrolledConfig(**blob["config"]))
         model.load_state_dict(blob["state_dict"])
-    except (RuntimeError, EOFError, KeyError, TypeError, ValueError, pickle.UnpicklingError) \
-            as err:
+    except (RuntimeError, KeyError, TypeError, ValueError) as err:
         why = " ".join(str(err).split())[:80]
         raise ValueError(f"{path}: not an unrolled IST weight file ({type(err).__name__}: "
                          f"{why})") from err
