@@ -218,6 +218,14 @@ def atomic_output(path: str | Path, *, overwrite: bool = False) -> Iterator[Path
         tmp.unlink(missing_ok=True)
 
 
+def check_finite_loss(loss: float, where: str) -> None:
+    """Stop a training run whose loss is NaN or infinite: its model would be garbage, and
+    nothing (weights, results) may be written as if it were a result."""
+    if not np.isfinite(loss):
+        raise ValueError(f"{where}: the training loss became {loss}; the data or the settings "
+                         "(learning rate) are bad, so no result is written")
+
+
 def save_torch(payload: dict, path: str | Path) -> Path:
     """``torch.save`` ``payload`` atomically to ``path`` (folder created, old file replaced).
 

@@ -59,6 +59,7 @@ from nmrlib.distributed import (
     wrap,
 )
 from nmrlib.repro import (
+    check_finite_loss,
     check_output,
     environment_report,
     load_torch,
@@ -325,14 +326,6 @@ def make_scheduler(optimiser, schedule: str, lr: float, total_steps: int):
 CHECKPOINT_KEYS = ("fingerprint", "model", "optimiser", "scaler", "history", "best", "result")
 
 
-def _check_finite_loss(loss: float, name: str, seed: int, epoch: int) -> None:
-    """Stop a run whose loss is NaN or infinite: its model and results would be garbage."""
-    if not np.isfinite(loss):
-        raise ValueError(f"{name}: the training loss became {loss} in epoch "
-                         f"{epoch + 1}; the data or the settings (learning rate) are bad, so "
-                         "no result is written")
-
-
 def train_one_seed(config: Configuration, splits: dict, *, seed: int, epochs: int,
                    batch_size: int, lr: float, device: str, amp: bool, checkpoint: Path,
                    fingerprint: dict, pretrained=None, progress: bool = True,
@@ -474,7 +467,7 @@ def _train_epoch(net, train: PreparedSplit, optimiser, scheduler, scaler, *, see
         scaler.update()
         scheduler.step()
         value = average(loss.detach(), world)
-        _check_finite_loss(value, label.split(" epoch")[0], seed, epoch)
+        check_finite_loss(value, label)
         total_loss += value * n_global
         seen += n_global
         bar.set_postfix(loss=f"{total_loss / seen:.3f}")

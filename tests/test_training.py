@@ -233,7 +233,7 @@ def test_a_nan_loss_stops_the_run_and_writes_no_result(fake_dataset, tmp_path, m
         return torch.full_like(x, float("nan")), c
 
     monkeypatch.setattr(FakeTocsy, "__getitem__", poisoned)
-    with pytest.raises(ValueError, match="training loss became nan in epoch 1"):
+    with pytest.raises(ValueError, match="seed 0 epoch 1/1: the training loss became nan"):
         run_configuration("conv1d-deep_picker", fake_dataset, epochs=1, batch_size=20,
                           results_dir=tmp_path / "r", checkpoint_dir=tmp_path / "c",
                           progress=False)

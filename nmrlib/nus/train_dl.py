@@ -64,6 +64,7 @@ from nmrlib.distributed import (
 from nmrlib.nus.dlnmr import DLNMR, DLNMRConfig, load_weights, save_weights
 from nmrlib.nus.synthetic import SignalRanges, SyntheticNUS
 from nmrlib.repro import (
+    check_finite_loss,
     check_output,
     environment_report,
     git_commit,
@@ -319,7 +320,9 @@ def _step(run: _Run, net, world: World) -> float:
     run.opt.step()
     run.sched.step()
     run.step += 1
-    return average(loss.detach(), world)
+    value = average(loss.detach(), world)
+    check_finite_loss(value, f"DLNMR step {run.step}")
+    return value
 
 
 def _loop(run: _Run, world: World, time_limit_min: float | None, snapshot_every: int | None,

@@ -56,6 +56,7 @@ from nmrlib.distributed import (
 from nmrlib.nus.schedules import mask_from_schedule, poisson_gap
 from nmrlib.nus.unrolled import UnrolledConfig, UnrolledIST, save_weights
 from nmrlib.repro import (
+    check_finite_loss,
     check_output,
     environment_report,
     git_commit,
@@ -283,6 +284,7 @@ def _loop(s: UnrolledSettings, model, opt, sched, state: dict, out_dir: Path, wo
             sched.step()
             state["step"] = step = step + 1
             value = average(loss.detach(), world)
+            check_finite_loss(value, f"unrolled IST step {step}")
             running = value if running is None else 0.95 * running + 0.05 * value
             bar.update(1)
             bar.set_postfix(loss=f"{running:.4f}")

@@ -169,7 +169,8 @@ class UnrolledIST(nn.Module):
             thr = theta[k] * top
             if self.training or bool(rho[k] != 0):   # rms |g| over the spectrum
                 ms = torch.view_as_real(g).square().mean((*(d - 1 for d in dims), -1)).mul(2)
-                thr = thr + rho[k] * ms.sqrt().reshape(thr.shape)
+                # + TINY: a trace fitted exactly (g = 0) must not give sqrt'(0) = inf
+                thr = thr + rho[k] * (ms + TINY).sqrt().reshape(thr.shape)
             prev, x = x, group_soft(u, thr.clamp_min(0), w[k], self.training, block)
         return x
 
