@@ -361,7 +361,9 @@ class _PoolSplit:
     def labels_array(self) -> np.ndarray:
         return np.resize(self.labels.numpy(), self.n)
 
-    def batches(self, batch_size: int, order=None, workers: int = 0, pin_memory: bool = False):
+    def batches(self, batch_size: int, order=None, workers: int = 0, pin_memory: bool = False,
+                world=None):
+        """Global batches of one process (the bench runs no data-parallel world)."""
         for start in range(0, self.n, batch_size):
             lo = start % len(self.pool)
             hi = min(lo + min(batch_size, self.n - start), len(self.pool))
