@@ -218,6 +218,19 @@ def atomic_output(path: str | Path, *, overwrite: bool = False) -> Iterator[Path
         tmp.unlink(missing_ok=True)
 
 
+def require_int(name: str, value, minimum: int = 1, *, types: tuple = (int,)) -> None:
+    """ValueError ``"<name> must be an integer >= <minimum>, got <value>"`` unless ``value``
+    is one of ``types`` (never a bool) and at least ``minimum``.
+
+    >>> require_int("epochs", 3)
+    >>> require_int("DLNMR n_stages", 0)
+    Traceback (most recent call last):
+    ValueError: DLNMR n_stages must be an integer >= 1, got 0
+    """
+    if isinstance(value, bool) or not isinstance(value, types) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
 def check_finite_loss(loss: float, where: str) -> None:
     """Stop a training run whose loss is NaN or infinite: its model would be garbage, and
     nothing (weights, results) may be written as if it were a result."""
@@ -277,6 +290,30 @@ def load_torch(path: str | Path, what: str, keys: tuple[str, ...] = (),
         raise ValueError(f"{what} {path} lacks {', '.join(map(repr, missing))} (made by other "
                          "code, or damaged)")
     return blob
+
+
+def load_model(path: str | Path, name: str, build, command: str):
+    """The model in a weight file ``{"config", "state_dict"}`` (as written with
+    :func:`save_torch`), built by ``build(config)``; in eval mode on the CPU.
+
+    ``name`` ("DLNMR") names it in the one-line errors: FileNotFoundError naming
+    ``python -m nmrlib <command>`` to train one, ValueError for a damaged file, a config
+    ``build`` refuses or weights of another shape.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{name} weights not found: {path} (train with "
+                                f"`python -m nmrlib {command}`)")
+    blob = load_torch(path, f"{name} weight file", ("config", "state_dict"))
+    try:
+        model = build(blob["config"])
+        model.load_state_dict(blob["state_dict"])
+    except (RuntimeError, KeyError, TypeError, ValueError) as err:
+        article = "an" if name[0].lower() in "aeiou" else "a"
+        why = " ".join(str(err).split())[:80]
+        raise ValueError(f"{path}: not {article} {name} weight file ({type(err).__name__}: "
+                         f"{why})") from err
+    return model.eval()
 
 
 def _first_line(err: BaseException) -> str:

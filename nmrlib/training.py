@@ -63,6 +63,7 @@ from nmrlib.repro import (
     check_output,
     environment_report,
     load_torch,
+    require_int,
     rng,
     save_torch,
     source_fingerprint,
@@ -493,8 +494,7 @@ def summarise(runs: list[dict], n_classes: int) -> dict:
 
 
 def _positive_int(name: str, value, *, minimum: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    require_int(name, value, minimum, types=(int, np.integer))
 
 
 def check_run_settings(*, seeds, epochs, batch_size, lr, max_per_class=None,

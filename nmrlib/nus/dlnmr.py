@@ -64,6 +64,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nmrlib.nus.reconstruct import check_traces
+from nmrlib.repro import load_model, require_int
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_WEIGHTS = DATA_DIR / "dlnmr_5stage.pt"
@@ -91,9 +92,7 @@ class DLNMRConfig:
         zero-filled input as if it were a reconstruction)."""
         for name, low in (("n_stages", 1), ("n_layers", 2), ("first_maps", 1), ("growth", 1),
                           ("kernel_size", 1), ("extend", 1)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"DLNMR {name} must be an integer >= {low}, got {value!r}")
+            require_int(f"DLNMR {name}", getattr(self, name), low)
         if self.kernel_size % 2 == 0:
             raise ValueError(f"DLNMR kernel_size must be odd, got {self.kernel_size}")
         if not (isinstance(self.lambda_dc, (int, float)) and 0 <= self.lambda_dc < float("inf")):
@@ -223,21 +222,8 @@ def _load_cached(path: str, device: str) -> DLNMR:
 
 def load_weights(path: str | Path = DEFAULT_WEIGHTS, device: str | torch.device = "cpu") -> DLNMR:
     """Load a weight file written by :func:`save_weights`; the model is in eval mode."""
-    from nmrlib.repro import load_torch
-
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"DLNMR weights not found: {path} (train with "
-                                f"`python -m nmrlib train-dlnmr`)")
-    blob = load_torch(path, "DLNMR weight file", ("config", "state_dict"))
-    try:
-        model = DLNMR(DLNMRConfig(**blob["config"]))
-        model.load_state_dict(blob["state_dict"])
-    except (RuntimeError, KeyError, TypeError, ValueError) as err:
-        why = " ".join(str(err).split())[:80]
-        raise ValueError(f"{path}: not a DLNMR weight file ({type(err).__name__}: {why})") \
-            from err
-    return model.to(device).eval()
+    model = load_model(path, "DLNMR", lambda cfg: DLNMR(DLNMRConfig(**cfg)), "train-dlnmr")
+    return model.to(device)
 
 
 def weights_info(path: str | Path = DEFAULT_WEIGHTS) -> dict:

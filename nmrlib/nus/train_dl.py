@@ -69,6 +69,7 @@ from nmrlib.repro import (
     environment_report,
     git_commit,
     load_torch,
+    require_int,
     rng,
     save_torch,
     write_json,
@@ -101,9 +102,7 @@ class TrainSettings:
         """Refuse settings that cannot train (one-line ValueError naming the setting)."""
         for name in ("n", "size", "epochs", "batch_size", "n_stages", "val_size",
                      "checkpoint_every", "extend"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+            require_int(name, getattr(self, name))
         if self.n < 8:
             raise ValueError(f"n must be at least 8 complex points, got {self.n}")
         if not (math.isfinite(self.lr) and self.lr > 0):
@@ -111,8 +110,7 @@ class TrainSettings:
         if not 0 <= self.lr_final_fraction <= 1:
             raise ValueError(f"lr_final_fraction must lie in [0, 1], got "
                              f"{self.lr_final_fraction}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
+        require_int("seed", self.seed, 0)
         SyntheticNUS(n=self.n, size=1, density=self.density, ranges=self.ranges(),
                      extend=self.extend)   # checks the data settings
 

@@ -61,6 +61,7 @@ from nmrlib.repro import (
     environment_report,
     git_commit,
     load_torch,
+    require_int,
     rng,
     save_torch,
     write_json,
@@ -96,11 +97,8 @@ class UnrolledSettings:
         """Refuse settings that cannot train (one-line ValueError naming the setting)."""
         for name in ("iterations", "steps", "patches", "columns", "val_size",
                      "checkpoint_every"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
+            require_int(name, getattr(self, name))
+        require_int("seed", self.seed, 0)
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise ValueError(f"the learning rate must be a finite number > 0, got {self.lr}")
         if not self.lengths or min(self.lengths) < 8:

@@ -65,6 +65,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nmrlib.nus.reconstruct import check_traces
+from nmrlib.repro import load_model, require_int
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_WEIGHTS = DATA_DIR / "unrolled_ist.pt"
@@ -88,14 +89,8 @@ class UnrolledConfig:
 
     def __post_init__(self) -> None:
         for name in ("iterations", "knots", "zf"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < (
-                    2 if name == "knots" else 1):
-                raise ValueError(f"unrolled {name} must be an integer >= "
-                                 f"{2 if name == 'knots' else 1}, got {value!r}")
-        if isinstance(self.context, bool) or not isinstance(self.context, int) \
-                or self.context < 0:
-            raise ValueError(f"unrolled context must be an integer >= 0, got {self.context!r}")
+            require_int(f"unrolled {name}", getattr(self, name), 2 if name == "knots" else 1)
+        require_int("unrolled context", self.context, 0)
 
 
 class UnrolledIST(nn.Module):
@@ -226,21 +221,9 @@ def save_weights(model: UnrolledIST, path: str | Path, meta: dict) -> Path:
 def load_weights(path: str | Path = DEFAULT_WEIGHTS, device: str | torch.device = "cpu"
                  ) -> UnrolledIST:
     """Load a weight file written by :func:`save_weights`; the model is in eval mode."""
-    from nmrlib.repro import load_torch
-
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"unrolled IST weights not found: {path} (train with "
-                                f"`python -m nmrlib train-unrolled`)")
-    blob = load_torch(path, "unrolled IST weight file", ("config", "state_dict"))
-    try:
-        model = UnrolledIST(UnrolledConfig(**blob["config"]))
-        model.load_state_dict(blob["state_dict"])
-    except (RuntimeError, KeyError, TypeError, ValueError) as err:
-        why = " ".join(str(err).split())[:80]
-        raise ValueError(f"{path}: not an unrolled IST weight file ({type(err).__name__}: "
-                         f"{why})") from err
-    return model.to(device).eval()
+    model = load_model(path, "unrolled IST", lambda cfg: UnrolledIST(UnrolledConfig(**cfg)),
+                       "train-unrolled")
+    return model.to(device)
 
 
 @lru_cache(maxsize=4)
