@@ -12,21 +12,22 @@ import importlib
 import sys
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "env": ("nmrlib.repro", "print the environment report (versions, device) as JSON"),
-    "profile": ("nmrlib.repro", "print the default profile for this machine and why"),
-    "gpus": ("nmrlib.gpus", "print how many GPUs a run may use (--list: their ids)"),
+    "env": ("nmrlib.core.repro", "print the environment report (versions, device) as JSON"),
+    "profile": ("nmrlib.core.repro", "print the default profile for this machine and why"),
+    "gpus": ("nmrlib.core.gpus", "print how many GPUs a run may use (--list: their ids)"),
     "schedule": ("nmrlib.nus.schedules", "write a Poisson-gap / random NUS schedule (nuslist)"),
     "nus": ("nmrlib.nus.__main__", "NUS reconstruction of NMRPipe data (nus reconstruct -h)"),
-    "notebook": ("nmrlib.notebooks", "execute notebooks with papermill under a profile"),
-    "golden": ("nmrlib.notebooks", "refresh the nbval golden notebooks (smoke profile)"),
-    "report": ("nmrlib.report", "build the HTML report from executed notebooks"),
-    "simulate": ("nmrlib.dataset", "simulate the TOCSY data set for a profile"),
+    "notebook": ("nmrlib.core.notebooks", "execute notebooks with papermill under a profile"),
+    "golden": ("nmrlib.core.notebooks", "refresh the nbval golden notebooks (smoke profile)"),
+    "report": ("nmrlib.core.report", "build the HTML report from executed notebooks"),
+    "simulate": ("nmrlib.tocsy.corpus", "simulate the TOCSY data set for a profile"),
     "train-dlnmr": ("nmrlib.nus.train_dl", "train the DLNMR network on synthetic FIDs"),
     "train-unrolled": ("nmrlib.nus.train_unrolled", "train the unrolled IST on synthetic patches"),
-    "train": ("nmrlib.training", "train one classifier configuration"),
-    "data": ("nmrlib.realdata", "list, fetch (sha256-checked) and locate the real data sets"),
-    "speech": ("nmrlib.audio", "fetch the Fig. 1 speech clip (CMU ARCTIC, else espeak-ng)"),
-    "pretrained": ("nmrlib.pretrained", "fetch the verified VoxCeleb ECAPA weights (Table II)"),
+    "train": ("nmrlib.tocsy.training", "train one classifier configuration"),
+    "data": ("nmrlib.core.realdata", "list, fetch (sha256-checked) and locate the real data sets"),
+    "speech": ("nmrlib.tocsy.audio", "fetch the Fig. 1 speech clip (CMU ARCTIC, else espeak-ng)"),
+    "pretrained": ("nmrlib.tocsy.pretrained",
+                   "fetch the verified VoxCeleb ECAPA weights (Table II)"),
 }
 
 
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{argv[0]}: interrupted", file=sys.stderr)
         return 130
     except (ValueError, OSError) as err:     # bad input: one line naming it, no traceback
-        from nmrlib.cli import error_line
+        from nmrlib.core.cli import error_line
 
         print(f"error: {error_line(err)}", file=sys.stderr)
         return 2

@@ -1,6 +1,6 @@
 """Shared test fixtures: the reference material beside the repository (``../shared``).
 
-The real data sets come through the registry (``nmrlib.realdata``) like everywhere else;
+The real data sets come through the registry (``nmrlib.core.realdata``) like everywhere else;
 CI cannot reach their original hosts, so the tests name ``../shared/realdata`` as the
 offline mirror (``NMRLIB_DATA_MIRROR``, unless already set; every file is still checked
 against the registry's sha256 when it is copied into the cache).
@@ -34,8 +34,8 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def realdata() -> Path:
     """The cache folder holding every registry set (one sub-folder per name), each fetched
-    through ``nmrlib.realdata.fetch`` and so checked by sha256."""
-    from nmrlib import realdata as registry
+    through ``nmrlib.core.realdata.fetch`` and so checked by sha256."""
+    from nmrlib.core import realdata as registry
 
     for name in registry.names():
         registry.fetch(name)
@@ -46,7 +46,7 @@ def realdata() -> Path:
 def one_torch_thread():
     """One intra-op torch thread for a module: on a 2-core box, 2 threads oversubscribe and
     run ~10x slower on small element-wise kernels."""
-    from nmrlib.repro import torch_threads
+    from nmrlib.core.repro import torch_threads
 
     with torch_threads(1):
         yield

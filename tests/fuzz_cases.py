@@ -86,7 +86,7 @@ def build_base(folder: Path) -> Path:
     """
     import nmrglue as ng
 
-    from nmrlib import nmrio
+    from nmrlib.nus import nmrio
 
     folder.mkdir(parents=True, exist_ok=True)
     gen = np.random.default_rng(13)
@@ -300,7 +300,7 @@ def _pipe_cases() -> None:
     for kind, (name, reader) in from_fixture.items():
         for label, mutate, match in PIPE_MUTATIONS:
             def build(env, name=name, reader=reader, mutate=mutate):
-                from nmrlib import nmrio
+                from nmrlib.nus import nmrio
 
                 path = mutated(env, name, mutate)
                 return Api(lambda: getattr(nmrio, reader)(path), guard=[path])
@@ -339,7 +339,7 @@ def _pipe_cases() -> None:
 
 
 def _nmrio():
-    from nmrlib import nmrio
+    from nmrlib.nus import nmrio
 
     return nmrio
 
@@ -684,7 +684,7 @@ def _schedule_api_cases() -> None:
 
 
 def _write_nan_pipe(env: Env):
-    from nmrlib import nmrio
+    from nmrlib.nus import nmrio
 
     ds = nmrio.read_pipe_ft1(env.base / "syn.ft1")
     ds.traces[0, 0] = np.nan

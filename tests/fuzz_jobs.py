@@ -34,10 +34,10 @@ def job_base(base: Path) -> Path:
         return jobs
     from dataclasses import replace
 
-    from nmrlib.dataset import simulate_dataset
+    from nmrlib.core.repro import torch_threads
     from nmrlib.nus.train_dl import PROFILES, train
-    from nmrlib.repro import torch_threads
-    from nmrlib.training import run_configuration
+    from nmrlib.tocsy.corpus import simulate_dataset
+    from nmrlib.tocsy.training import run_configuration
 
     with torch_threads(1):
         root = simulate_dataset(jobs / "tocsy", workers=1, progress=False, **DATA)
@@ -101,7 +101,7 @@ def _edit_manifest(edit: Callable[[dict], object]) -> Callable:
 
 def _chunk_edit(edit: Callable[[Path], None]) -> Callable:
     def build(env, jobs):
-        from nmrlib.dataset import chunk_path
+        from nmrlib.tocsy.corpus import chunk_path
 
         root = _copied_set(env, jobs)
         edit(chunk_path(root, 2, 1))
@@ -425,7 +425,7 @@ def _simulate_cases(add, Api, Cli) -> None:
 
 
 def _simulate(env, **overrides):
-    from nmrlib.dataset import simulate_dataset
+    from nmrlib.tocsy.corpus import simulate_dataset
 
     return simulate_dataset(env.tmp / "set", workers=1, progress=False, **overrides)
 
@@ -455,7 +455,7 @@ pretrained_path: unset
 
 def _pretrained_cases(add, Api, Cli) -> None:
     def load(folder: Path):
-        from nmrlib.pretrained import load_pretrained_ecapa
+        from nmrlib.tocsy.pretrained import load_pretrained_ecapa
 
         return lambda: load_pretrained_ecapa(folder)
 
@@ -505,7 +505,7 @@ def _other_command_cases(add, Api, Cli) -> None:
 
 
 def _realdata():
-    from nmrlib import realdata
+    from nmrlib.core import realdata
 
     return realdata
 

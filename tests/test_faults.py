@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from nmrlib.dataset import chunk_path, load_manifest, simulate_dataset
+from nmrlib.tocsy.corpus import chunk_path, load_manifest, simulate_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 KILLS = 10
@@ -23,7 +23,8 @@ KILLS = 10
 DATA = dict(profile="smoke", n_per_class=10, chunk_size=2, n1=16, n2=16, batch=2,
             selection="in-phase")
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "NMRLIB_THREADS": "1"}
-SIMULATE = ("import sys; from nmrlib.dataset import simulate_dataset; print('ready', flush=True);"
+SIMULATE = ("import sys; from nmrlib.tocsy.corpus import simulate_dataset; "
+            "print('ready', flush=True);"
             f" simulate_dataset(sys.argv[1], workers=1, progress=False, **{DATA!r})")
 
 
@@ -163,7 +164,7 @@ def test_ctrl_c_stops_a_multi_worker_simulation_at_once(tmp_path):
 
 
 def test_a_data_set_from_other_simulator_code_is_refused_or_replaced(tmp_path, monkeypatch):
-    import nmrlib.dataset as dataset
+    import nmrlib.tocsy.corpus as dataset
 
     root = simulate_dataset(tmp_path / "set", workers=1, progress=False, **DATA)
     good = _files(root)
@@ -224,7 +225,7 @@ def test_simulation_workers_exit_when_the_parent_is_killed(tmp_path):
 
 def test_a_chunk_overwritten_with_nan_in_place_is_refused_when_read(tmp_path):
     """Issue 20 #3: the sha256 recorded at completion is checked whenever the set is read."""
-    from nmrlib.dataset import TocsyDataset
+    from nmrlib.tocsy.corpus import TocsyDataset
 
     root = simulate_dataset(tmp_path / "set", workers=1, progress=False, **DATA)
     chunk = chunk_path(root, 4, 2)
@@ -237,7 +238,8 @@ def test_a_chunk_overwritten_with_nan_in_place_is_refused_when_read(tmp_path):
 
 
 
-SHARD = ("import sys; from nmrlib.dataset import simulate_dataset; from nmrlib.shards import "
+SHARD = ("import sys; from nmrlib.tocsy.corpus import simulate_dataset; "
+         "from nmrlib.core.shards import "
          "parse_shard; simulate_dataset(sys.argv[1], workers=1, progress=False, "
          f"shard=parse_shard(sys.argv[2]), **{DATA!r})")
 

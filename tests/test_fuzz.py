@@ -20,8 +20,7 @@ import pytest
 from fuzz_cases import CASES, ROOT, SAMPLED, Env, build_base, run_case, skip_reason
 from fuzz_jobs import MARKER
 
-from nmrlib import nmrio
-from nmrlib.nus import read_nuslist, write_nuslist
+from nmrlib.nus import nmrio, read_nuslist, write_nuslist
 from nmrlib.nus.__main__ import main as nus_cli
 from nmrlib.nus.schedules import main as schedule_cli
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmrlib.cli import CliParser, error_line
+from nmrlib.core.cli import CliParser, error_line
 from nmrlib.nus.reconstruct import METHODS
 from nmrlib.nus.schedules import MAX_GRID_POINTS
 
@@ -78,7 +78,7 @@ def _check_arguments(inp: str, sample: str, out: str, method: str, xn: int | Non
                      iterations: int | None, batch: int | None, overwrite: bool,
                      phase: tuple = (None, None)) -> None:
     """Everything that can be checked before reading data (ValueError / OSError)."""
-    from nmrlib.repro import check_output
+    from nmrlib.core.repro import check_output
 
     if method not in METHODS:
         raise ValueError(f"unknown NUS reconstruction method {method!r}; choose from "
@@ -115,7 +115,7 @@ def reconstruct_file(inp: str, sample: str, out: str, method: str = "lr",
     Raises ValueError / OSError (FileNotFoundError, FileExistsError, ...) with a message
     naming the problem; ``out`` is replaced only with ``overwrite`` and never partially.
     """
-    from nmrlib.nmrio import read_pipe_ft1, write_pipe
+    from nmrlib.nus.nmrio import read_pipe_ft1, write_pipe
     from nmrlib.nus.reconstruct import expand_sampled, reconstruct
     from nmrlib.nus.schedules import read_nuslist
 

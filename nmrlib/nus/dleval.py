@@ -2,11 +2,11 @@
 
 * Spectra of synthetic sets: the indirect traces' first point is halved, then
   ``fftshift(fft)`` along t1; the real part, rows = F1, columns = F2. Real sets use the
-  NUS toolkit's own processing (``nmrlib.nmrio``).
+  NUS toolkit's own processing (``nmrlib.nus.nmrio``).
 * R² vs NUS: for every NUS level and schedule seed, one Poisson-gap schedule for all
   columns (as in a real 2D NUS experiment), reconstruction by each method through
   ``nmrlib.nus.reconstruct.reconstruct``, peak-intensity R² against the fully sampled
-  spectrum (``nmrlib.metrics.peak_intensity_r2``, peaks picked on the reference).
+  spectrum (``nmrlib.nus.metrics.peak_intensity_r2``, peaks picked on the reference).
 * Time per spectrum: wall clock of one ``reconstruct`` call on the whole set.
 """
 
@@ -18,9 +18,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
+from nmrlib.nus.explorer import ExplorerData
 from nmrlib.nus.schedules import mask_from_schedule, points_for_density, poisson_gap
 from nmrlib.nus.synthetic import synthetic_nd
-from nmrlib.widgets import ExplorerData
 
 
 def synthetic_spectrum(traces: np.ndarray) -> np.ndarray:
@@ -40,14 +40,14 @@ def synthetic_set(n_direct: int = 128, n_indirect: int = 256, *, seed: int = 0,
 
 
 def load_real_set(key: str, name: str | None = None) -> ExplorerData:
-    """A real fully sampled 2D set of ``nmrlib.realdata.REGISTRY``, by its registry name.
+    """A real fully sampled 2D set of ``nmrlib.core.realdata.REGISTRY``, by its registry name.
 
     The set is fetched (cache, offline mirror or its original URL; every file checked by
-    sha256) and read and processed by ``nmrlib.nmrio.read_known`` with its own settings.
+    sha256) and read and processed by ``nmrlib.nus.nmrio.read_known`` with its own settings.
     ``name`` labels it (default: the entry's ``label``).
     """
-    from nmrlib.nmrio import indirect_ppm, process_indirect, read_known
-    from nmrlib.realdata import entry
+    from nmrlib.core.realdata import entry
+    from nmrlib.nus.nmrio import indirect_ppm, process_indirect, read_known
 
     label = name or entry(key)["label"]
     ds, process = read_known(key)
@@ -61,11 +61,11 @@ def load_real_set(key: str, name: str | None = None) -> ExplorerData:
 
 def lr_options_for(key: str, lr_options: dict) -> dict:
     """``lr_options`` for the real set ``key`` (a registry name): with ``virtual_echo`` the
-    set's own F1 phase ``p0`` (degrees, from ``nmrlib.nmrio.read_known``) is added, which
+    set's own F1 phase ``p0`` (degrees, from ``nmrlib.nus.nmrio.read_known``) is added, which
     the echo needs."""
     if not lr_options.get("virtual_echo"):
         return dict(lr_options)
-    from nmrlib.nmrio import read_known
+    from nmrlib.nus.nmrio import read_known
 
     return dict(lr_options, p0=read_known(key)[1]["p0"])
 
@@ -81,7 +81,7 @@ def peak_window(data: ExplorerData, columns: int | None,
     methyl set's unlabelled compound at 2.07 ppm). ``columns`` None, 0 or at least the
     number of columns: ``data`` itself.
     """
-    from nmrlib.metrics import pick_peaks
+    from nmrlib.nus.metrics import pick_peaks
 
     if not columns or columns >= data.fid.shape[0]:
         return data
@@ -141,7 +141,7 @@ def r2_vs_nus_3d(shape: Sequence[int], methods: dict[str, Callable], levels: Seq
     schedules are 2D Poisson-gap (seeds ``seed`` + k), the same for every method.
     Returns ``{method: {level: {"r2": [...], "seconds": [...]}}}``.
     """
-    from nmrlib.metrics import peak_intensity_r2
+    from nmrlib.nus.metrics import peak_intensity_r2
     from nmrlib.nus.schedules import poisson_gap_2d
 
     indirect = tuple(int(n) for n in shape[1:])
@@ -196,7 +196,7 @@ def r2_vs_nus(data: ExplorerData, methods: Sequence[str], levels: Sequence[float
     Returns ``{method: {level: {"r2": [...], "seconds": [...]}}}`` plus, under
     ``"examples"``, the spectra for which ``keep(method, level, schedule_seed)`` is true.
     """
-    from nmrlib.metrics import peak_intensity_r2
+    from nmrlib.nus.metrics import peak_intensity_r2
 
     n = data.fid.shape[1]
     out: dict = {m: {lv: {"r2": [], "seconds": []} for lv in levels} for m in methods}

@@ -63,8 +63,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nmrlib.core.repro import load_model, require_int
 from nmrlib.nus.reconstruct import check_traces
-from nmrlib.repro import load_model, require_int
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_WEIGHTS = DATA_DIR / "dlnmr_5stage.pt"
@@ -206,7 +206,7 @@ class DLNMR(nn.Module):
 
 def save_weights(model: DLNMR, path: str | Path, meta: dict) -> Path:
     """Write float32 weights + config to ``path`` and ``meta`` (+config) to a JSON sidecar."""
-    from nmrlib.repro import save_torch, write_json
+    from nmrlib.core.repro import save_torch, write_json
 
     state = {k: v.detach().cpu().float() if v.is_floating_point() else v.detach().cpu()
              for k, v in model.state_dict().items()}

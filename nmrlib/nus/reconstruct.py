@@ -264,10 +264,10 @@ def retrospective_r2(
     """
     from pathlib import Path
 
-    from nmrlib.metrics import peak_intensity_r2, pick_peaks
-    from nmrlib.nmrio import process_indirect
+    from nmrlib.core.repro import rng, write_json
+    from nmrlib.nus.metrics import peak_intensity_r2, pick_peaks
+    from nmrlib.nus.nmrio import process_indirect
     from nmrlib.nus.schedules import points_for_density, poisson_gap
-    from nmrlib.repro import rng, write_json
 
     methods = dict(methods or {"lr": ("lr", {}), "ist": ("ist", {})})
     peaks = pick_peaks(reference, threshold_sigma=threshold_sigma)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmrlib.cli import CliParser, error_line
+from nmrlib.core.cli import CliParser, error_line
 
 MAX_ATTEMPTS = 100_000
 # Largest grid (complex points over all indirect dimensions) a schedule may cover: far
@@ -262,7 +262,7 @@ def write_nuslist(path: str | Path, schedule: np.ndarray, *, overwrite: bool = F
     atomically (temporary file, then rename): an interrupted write leaves no partial list.
     An existing file is replaced only with ``overwrite=True``; the folder must exist.
     """
-    from nmrlib.repro import atomic_output
+    from nmrlib.core.repro import atomic_output
 
     sched = np.asarray(schedule)
     if sched.size == 0:

@@ -28,7 +28,7 @@ zeros at the other points. Each pair gets its own sine-weighted Poisson-gap sche
 (``nmrlib.nus.schedules.poisson_gap``) with a NUS density drawn uniformly from
 ``density`` (default 0.08-0.35, wider than the evaluated 10-30 %; the paper does not
 state its training densities). Sample ``index`` of split ``split`` is a pure function of
-``(seed, split, index)`` (``nmrlib.repro.rng``), so data are generated on the fly, in any
+``(seed, split, index)`` (``nmrlib.core.repro.rng``), so data are generated on the fly, in any
 order, identically on every machine. With ``extend = k`` a sample runs to k n points with
 the schedule on the first n and the decay times still relative to n (training data for
 cascades applied to zero-extended FIDs, ``DLNMRConfig.extend``).
@@ -40,8 +40,8 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from nmrlib.core.repro import rng
 from nmrlib.nus.schedules import mask_from_schedule, poisson_gap
-from nmrlib.repro import rng
 
 SPLITS = {"train": 0, "val": 1, "test": 2}
 REFERENCE_LENGTH = 256

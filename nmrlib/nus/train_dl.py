@@ -8,7 +8,7 @@ stages are pushed towards the answer too (deep supervision).
 Optimiser: Adam (lr 1e-3, betas 0.9/0.999) with a cosine decay to 1 % of the initial
 rate over the run; batch 64; weights initialised from
 ``torch.manual_seed(seed)``; the batch order of epoch e is
-``nmrlib.repro.rng(seed, 1000, e).permutation``. The paper does not give epochs, batch
+``nmrlib.core.repro.rng(seed, 1000, e).permutation``. The paper does not give epochs, batch
 size or learning rate: these are choices. The profiles differ in data length and size,
 epochs, batch and stage count:
 
@@ -49,8 +49,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from nmrlib.cli import CliParser
-from nmrlib.distributed import (
+from nmrlib.core.cli import CliParser
+from nmrlib.core.distributed import (
     World,
     average,
     barrier,
@@ -61,9 +61,7 @@ from nmrlib.distributed import (
     share,
     wrap,
 )
-from nmrlib.nus.dlnmr import DLNMR, DLNMRConfig, load_weights, save_weights
-from nmrlib.nus.synthetic import SignalRanges, SyntheticNUS
-from nmrlib.repro import (
+from nmrlib.core.repro import (
     check_finite_loss,
     check_output,
     environment_report,
@@ -74,6 +72,8 @@ from nmrlib.repro import (
     save_torch,
     write_json,
 )
+from nmrlib.nus.dlnmr import DLNMR, DLNMRConfig, load_weights, save_weights
+from nmrlib.nus.synthetic import SignalRanges, SyntheticNUS
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,7 @@ def train(settings: TrainSettings, out_dir: str | Path, *, weights: str | Path |
     Returns the run summary (also written to ``out_dir/summary.json``). With
     ``time_limit_min`` the run may stop early; it is still exported, flagged
     ``"complete": false``. Under ``torchrun`` the run is data-parallel
-    (:mod:`nmrlib.distributed`: each rank takes its share of every global batch, rank 0
+    (:mod:`nmrlib.core.distributed`: each rank takes its share of every global batch, rank 0
     writes checkpoints, snapshots, weights and summary).
     """
     if snapshot_every is not None and snapshot_every < 1:
@@ -398,7 +398,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--init", default=None, help="start from these weights (fine-tune)")
     args = parser.parse_args(argv[1:])
     if args.threads is not None:
-        from nmrlib.repro import set_threads
+        from nmrlib.core.repro import set_threads
 
         set_threads(args.threads)
     settings = PROFILES[args.profile]

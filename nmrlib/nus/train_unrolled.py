@@ -42,8 +42,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nmrlib.cli import CliParser
-from nmrlib.distributed import (
+from nmrlib.core.cli import CliParser
+from nmrlib.core.distributed import (
     World,
     average,
     barrier,
@@ -53,9 +53,7 @@ from nmrlib.distributed import (
     share,
     wrap,
 )
-from nmrlib.nus.schedules import mask_from_schedule, poisson_gap
-from nmrlib.nus.unrolled import UnrolledConfig, UnrolledIST, save_weights
-from nmrlib.repro import (
+from nmrlib.core.repro import (
     check_finite_loss,
     check_output,
     environment_report,
@@ -66,6 +64,8 @@ from nmrlib.repro import (
     save_torch,
     write_json,
 )
+from nmrlib.nus.schedules import mask_from_schedule, poisson_gap
+from nmrlib.nus.unrolled import UnrolledConfig, UnrolledIST, save_weights
 
 SPLITS = {"train": 0, "val": 1}
 
@@ -199,7 +199,7 @@ def train(s: UnrolledSettings, out_dir: str | Path, *, weights: str | Path | Non
     Returns the summary (also ``out_dir/summary.json``); a run stopped by
     ``time_limit_min`` is exported flagged ``"complete": false``. With ``snapshot_every``
     the weights are also written every that many steps to ``out_dir/snapshots/``. Under
-    ``torchrun`` the run is data-parallel on CPUs (Gloo, :mod:`nmrlib.distributed`): each
+    ``torchrun`` the run is data-parallel on CPUs (Gloo, :mod:`nmrlib.core.distributed`): each
     rank takes its share of every step's patches, rank 0 writes.
     """
     if snapshot_every is not None and snapshot_every < 1:
@@ -332,7 +332,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--lr", type=float, default=None)
     args = parser.parse_args(argv[1:])
     if args.threads is not None:
-        from nmrlib.repro import set_threads
+        from nmrlib.core.repro import set_threads
 
         set_threads(args.threads)
     overrides = {k: getattr(args, k) for k in ("steps", "iterations", "context", "patches",

@@ -23,7 +23,7 @@ linear interpolation of ``knots`` values over the iteration progress k / K, so a
 has a few dozen numbers, can run with any K, and generalises from synthetic training
 data (:mod:`nmrlib.nus.train_unrolled`). :func:`ist_init` sets theta = i_mult (1 - k/K),
 mu = 1 and beta = rho = w = 0: the model then *is* the project's IST with K iterations
-(``tests/test_unrolled.py`` checks it to rounding). The output is ``F^-1 x`` truncated to
+(``tests/nus/test_unrolled.py`` checks it to rounding). The output is ``F^-1 x`` truncated to
 n points with the measured points put back, as IST's ``replace=True``.
 
 Training (:mod:`nmrlib.nus.train_unrolled`): projected Adam keeps the parameters in
@@ -64,8 +64,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nmrlib.core.repro import load_model, require_int
 from nmrlib.nus.reconstruct import check_traces
-from nmrlib.repro import load_model, require_int
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_WEIGHTS = DATA_DIR / "unrolled_ist.pt"
@@ -210,7 +210,7 @@ def ist_init(model: UnrolledIST) -> UnrolledIST:
 
 def save_weights(model: UnrolledIST, path: str | Path, meta: dict) -> Path:
     """Write the parameters + config to ``path`` (atomic) and ``meta`` to a JSON sidecar."""
-    from nmrlib.repro import save_torch, write_json
+    from nmrlib.core.repro import save_torch, write_json
 
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     path = save_torch({"config": asdict(model.cfg), "state_dict": state}, path)
