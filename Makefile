@@ -21,6 +21,7 @@ PROFILES := smoke quick paper
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.py))
 NAMES := $(notdir $(basename $(NOTEBOOKS)))
 PKG := $(shell find nmrlib -type f \( -name '*.py' -o -name '*.json' -o -name '*.pt' \) | sort)
+SIMULATOR := nmrlib/tocsy/corpus.py nmrlib/tocsy/residues.py $(wildcard nmrlib/tocsy/spin/*.py)
 NBVAL := --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: all env data test smoke unit lint reproduce report golden lab clean distclean
@@ -43,7 +44,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --progress-bar off --no-deps -e .
 	touch $@
 
-# ---- real data sets: fetched by name from their original repositories (nmrlib.realdata) ----
+# ---- real data sets: fetched by name from their original repositories (nmrlib.core.realdata) ----
 # Every file is checked against the registry's sha256. Cache: pooch's per-user cache, or
 # NMRLIB_DATA_DIR. Offline mirror: NMRLIB_DATA_MIRROR=DIR (one sub-folder per set), used before
 # any download; when it is unset and ../shared/realdata lies beside the clone (our machines
@@ -85,7 +86,7 @@ config_params = -p encoder=$(word 1,$(subst -, ,$(1))) -p embedding=$(word 2,$(s
 # source at all (exit 1): its runs say "not run"; a file that is not the pinned one fails.
 TABLE_II = $(filter %-pretrained_frozen %-pretrained_trainable,$(CONFIGS))
 PRETRAINED := build/pretrained/.fetched
-$(PRETRAINED): nmrlib/pretrained.py | $(STAMP)
+$(PRETRAINED): nmrlib/tocsy/pretrained.py | $(STAMP)
 	@rc=0; $(PY) -m nmrlib pretrained fetch || rc=$$?; \
 	if [ $$rc = 0 ]; then mkdir -p $(dir $@) && touch $@; \
 	elif [ $$rc = 1 ]; then echo "note: Table II's runs will say 'not run' (no weights)"; \
@@ -93,7 +94,7 @@ $(PRETRAINED): nmrlib/pretrained.py | $(STAMP)
 
 # The TOCSY data set is simulated once, before the configurations that read it run side by side.
 define train_rule
-data/$(1)/tocsy/.made: nmrlib/dataset.py nmrlib/aminoacids.py nmrlib/spin.py nmrlib/data/aminoacids.json | $$(STAMP)
+data/$(1)/tocsy/.made: $(SIMULATOR) nmrlib/data/aminoacids.json | $$(STAMP)
 	$$(PY) -m nmrlib simulate --profile $(1) --out $$(dir $$@) --replace-stale
 	touch $$@
 build/$(1)/notebooks/$(TRAIN)-%.ipynb: notebooks/$(TRAIN).py notebooks/profiles.yml $$(PKG) $$(STAMP) | data/$(1)/tocsy/.made

@@ -7,7 +7,7 @@ float16 autocast when ``--device cuda``.
 
 Data pipeline: what the training loop does to get a batch from disk: TocsyDataset
 reads (memory-mapped chunks), crop, stack, collate — without the preload cache that
-``nmrlib.training`` uses for small splits, i.e. the worst case of the paper profile.
+``nmrlib.tocsy.training`` uses for small splits, i.e. the worst case of the paper profile.
 
     OMP_NUM_THREADS=2 python bench/bench_classifier.py --length 1024 --data data/quick/tocsy
 """
@@ -20,8 +20,8 @@ import time
 
 import torch
 
-from nmrlib.models import EMBEDDINGS, ENCODERS, build_classifier
-from nmrlib.repro import environment_report, set_threads
+from nmrlib.core.repro import environment_report, set_threads
+from nmrlib.tocsy.models import EMBEDDINGS, ENCODERS, build_classifier
 
 
 def model_throughput(encoder: str, embedding: str, length: int, device: str,
@@ -54,8 +54,8 @@ def model_throughput(encoder: str, embedding: str, length: int, device: str,
 def pipeline_throughput(root: str, crop, batch: int = 20, n_batches: int = 20,
                         workers: int = 0) -> float:
     """Spectra per second read from disk, cropped, stacked and collated (no cache)."""
-    from nmrlib.dataset import TocsyDataset
-    from nmrlib.training import PreparedSplit
+    from nmrlib.tocsy.corpus import TocsyDataset
+    from nmrlib.tocsy.training import PreparedSplit
 
     split = PreparedSplit(TocsyDataset(root, "train"), crop=crop, preload=False)
     order = torch.randperm(len(split), generator=torch.Generator().manual_seed(0)).numpy()

@@ -1,6 +1,6 @@
 """DLNMR weight files against IST and zero filling on the real 2D sets (peak-intensity R²).
 
-For each fully sampled real 2D set of ``nmrlib.realdata`` (``--sets``, registry names; each
+For each fully sampled real 2D set of ``nmrlib.core.realdata`` (``--sets``, registry names; each
 fetched by name and checked by sha256), the
 ``--columns`` F2 window holding the most reference peaks (``peak_window``, as notebook 08's
 quick profile) is undersampled with ``--schedules`` Poisson-gap schedules per level (the
@@ -25,8 +25,8 @@ import numpy as np
 def evaluate(data, methods: dict, levels, n_schedules: int) -> dict:
     """``{label: {level: [R² per schedule]}}``; a method is a DLNMR weight path, "ist", "zf",
     or ``("unrolled", path)`` (unrolled IST weights; path None: the committed ones)."""
-    from nmrlib.metrics import peak_intensity_r2, pick_peaks
     from nmrlib.nus.dleval import schedule_mask, timed_reconstruct
+    from nmrlib.nus.metrics import peak_intensity_r2, pick_peaks
 
     peaks = pick_peaks(data.reference, threshold_sigma=10.0)
     n = data.fid.shape[1]
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="unrolled IST weight files (label 'unrolled' alone: the "
                              "committed weights)")
     parser.add_argument("--baselines", nargs="*", default=["ist", "zf"], choices=["ist", "zf"])
-    from nmrlib.realdata import names
+    from nmrlib.core.realdata import names
 
     parser.add_argument("--sets", nargs="+", default=names("nus-r2"), choices=names("nus-r2"))
     parser.add_argument("--levels", type=float, nargs="+", default=[0.10, 0.15, 0.20, 0.25])
@@ -65,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--columns", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
+    from nmrlib.core.repro import set_threads
     from nmrlib.nus.dleval import load_real_set, peak_window
-    from nmrlib.repro import set_threads
 
     set_threads(args.threads)
     methods = {}

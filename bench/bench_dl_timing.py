@@ -7,7 +7,7 @@ reconstructed by each method through ``nmrlib.nus.reconstruct`` on the same devi
 median of ``--repeats`` runs (after one warm-up run on a slice) is reported, with the
 ratios DL/LR and DL/IST. Timings on a shared machine are noisy: rerun when it is idle.
 
-With ``--realdata`` the whole fully sampled real 2D sets of ``nmrlib.realdata`` (fetched
+With ``--realdata`` the whole fully sampled real 2D sets of ``nmrlib.core.realdata`` (fetched
 by name, checked by sha256; all F2 columns) are timed instead, each with one Poisson-gap
 schedule at ``--density``; LR gets ``--lr-options`` (JSON) plus, where ``virtual_echo`` is
 set, the set's own F1 phase ``p0``.
@@ -29,8 +29,8 @@ import numpy as np
 
 def synthetic_2d(n_direct: int, n_indirect: int, seed: int, noise: float) -> np.ndarray:
     """(n_direct, n_indirect) complex traces: synthetic exponentials plus white noise."""
+    from nmrlib.core.repro import rng
     from nmrlib.nus.synthetic import SyntheticNUS
-    from nmrlib.repro import rng
 
     data = SyntheticNUS(n=n_indirect, size=n_direct, seed=seed, split="test")
     full = data.batch(range(n_direct))[2]
@@ -41,8 +41,8 @@ def synthetic_2d(n_direct: int, n_indirect: int, seed: int, noise: float) -> np.
 def real_sets(lr_options: dict) -> list[tuple[str, np.ndarray, dict]]:
     """(name, whole-set traces, LR options with the set's F1 phase) for each fully sampled
     real 2D set of the registry that can be fetched."""
+    from nmrlib.core.realdata import names
     from nmrlib.nus.dleval import load_real_set, lr_options_for
-    from nmrlib.realdata import names
 
     out = []
     for name in names("nus-r2"):
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--noise", type=float, default=1e-3)
     parser.add_argument("--out", default=None, help="write the figures as JSON here")
     parser.add_argument("--realdata", action="store_true",
-                        help="time the whole real 2D sets of nmrlib.realdata instead")
+                        help="time the whole real 2D sets of nmrlib.core.realdata instead")
     parser.add_argument("--lr-options", default="{}",
                         help='LR keyword arguments as JSON, e.g. \'{"algorithm": "svt", '
                              '"virtual_echo": true}\' (default: the paper\'s ADMM)')
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     if not isinstance(lr_options, dict):
         parser.error("--lr-options must be a JSON object")
 
-    from nmrlib.repro import environment_report, set_threads, write_json
+    from nmrlib.core.repro import environment_report, set_threads, write_json
 
     set_threads(args.threads)
     import torch

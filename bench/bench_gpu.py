@@ -5,7 +5,7 @@ CPU, ``--device cpu --tiny`` runs every section at tiny sizes in seconds (the te
 Sections, in order, each with its own budget in seconds (``--budget-s NAME=S``; the
 defaults sum to 6.3 minutes), each printing its figures as soon as it has them:
 
-* ``sim``: TOCSY simulation through ``nmrlib.dataset.simulate_chunk(..., device)`` (the
+* ``sim``: TOCSY simulation through ``nmrlib.tocsy.corpus.simulate_chunk(..., device)`` (the
   path of ``python -m nmrlib simulate --backend cuda``) at 2 x 256 x 256, passes of one
   batch of 8 per residue (the first always, up to 4 within the budget): spectra/s for the
   paper mix (equal numbers per residue) and the projected time of its 20,000 spectra;
@@ -14,7 +14,7 @@ defaults sum to 6.3 minutes), each printing its figures as soon as it has them:
 * ``train``: ECAPA-L + Conv1d at batch 20 x 4 x 65,536 with float16 autocast and
   GradScaler: a short probe (``bench_classifier.model_throughput``), then one epoch of
   as many steps as fit the budget (at most ``steps``) through
-  ``nmrlib.training.train_one_seed`` itself, fed pinned in-memory batches (disk reading is
+  ``nmrlib.tocsy.training.train_one_seed`` itself, fed pinned in-memory batches (disk reading is
   not measured here; ``bench_classifier.py --data`` does that): steps/s, peak GPU memory,
   projected paper training (10 epochs x 700 steps + validation of 4,000 spectra each).
 * ``train_all``: the other 7 Table I configurations, a few steps each: the projected
@@ -103,7 +103,7 @@ class Bench:
         self.write()
 
     def write(self) -> None:
-        from nmrlib.repro import write_json
+        from nmrlib.core.repro import write_json
 
         failed = [f"{s}: {c}" for s, r in self.sections.items() for c in r.get("failed", [])]
         write_json(self.out / "bench_gpu.json",
@@ -114,9 +114,9 @@ class Bench:
     def sim(self, deadline: float) -> dict:
         import torch
 
-        from nmrlib.aminoacids import ACQUISITION, RESIDUES, spin_system
-        from nmrlib.dataset import params_for, simulate_chunk
-        from nmrlib.repro import rng
+        from nmrlib.core.repro import rng
+        from nmrlib.tocsy.corpus import params_for, simulate_chunk
+        from nmrlib.tocsy.residues import ACQUISITION, RESIDUES, spin_system
 
         z = self.sizes
         size = dict(n1=z["sim_n"], n2=z["sim_n"], batch=z["sim_batch"])
@@ -178,7 +178,7 @@ class Bench:
     def train(self, deadline: float) -> dict:
         import torch
 
-        from nmrlib.training import Configuration, train_one_seed
+        from nmrlib.tocsy.training import Configuration, train_one_seed
 
         z = self.sizes
         probe = self._train_probe("conv1d", "ecapa_l", z["probe_steps"])
@@ -212,7 +212,7 @@ class Bench:
                 "amp_float16": self.cuda, "parameters": result["parameters"]}
 
     def train_all(self, deadline: float) -> dict:
-        from nmrlib.models import EMBEDDINGS, ENCODERS
+        from nmrlib.tocsy.models import EMBEDDINGS, ENCODERS
 
         train = self.sections.get("train", {})
         s_steps = {}
@@ -397,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(err))
     import torch
 
-    from nmrlib.repro import environment_report
+    from nmrlib.core.repro import environment_report
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():

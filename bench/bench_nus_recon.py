@@ -29,7 +29,7 @@ import numpy as np
 
 def synthetic(columns: int, n: int, seed: int = 0) -> np.ndarray:
     """Indirect traces of a 2D spectrum: 1-4 damped complex exponentials + noise per column."""
-    from nmrlib.repro import rng
+    from nmrlib.core.repro import rng
 
     g = rng(seed, 11)
     t = np.arange(n)
@@ -45,8 +45,8 @@ def synthetic(columns: int, n: int, seed: int = 0) -> np.ndarray:
 def worker(args) -> dict:
     import torch
 
+    from nmrlib.core.repro import set_threads
     from nmrlib.nus import apply_schedule, poisson_gap, reconstruct
-    from nmrlib.repro import set_threads
 
     set_threads(args.threads)
     truth = synthetic(args.columns, args.n)

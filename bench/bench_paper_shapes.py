@@ -1,9 +1,9 @@
 """CPU dry run of the paper profile's exact shapes, with an honest GPU projection.
 
 Shapes (Yip et al., the ``paper`` profile): 2 x 256 x 256 States data -> 4 real channels
-stacked by :func:`nmrlib.audio.stack_transients` into 65,536 samples each (what
-``nmrlib.training.PreparedSplit`` feeds the model), batch 20. A step is one full training
-step as ``nmrlib.training`` makes it: forward of the 4 channels, cross-entropy, backward,
+stacked by :func:`nmrlib.tocsy.audio.stack_transients` into 65,536 samples each (what
+``nmrlib.tocsy.training.PreparedSplit`` feeds the model), batch 20. A step is one full training
+step as ``nmrlib.tocsy.training`` makes it: forward of the 4 channels, cross-entropy, backward,
 Adam (float32 on CPU). Inputs are random (the cost does not depend on the values).
 
 Every (encoder, embedding) runs in its own fresh subprocess with one thread, so one
@@ -93,8 +93,8 @@ def measure(encoder: str, embedding: str, batch: int, warmup: int, steps: int,
     """Seconds per training step and peak RSS at ``batch`` (run in a fresh process)."""
     import torch
 
-    from nmrlib.audio import stack_transients
-    from nmrlib.models import build_classifier, count_parameters
+    from nmrlib.tocsy.audio import stack_transients
+    from nmrlib.tocsy.models import build_classifier, count_parameters
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
                      if row["b20_not_run_because"] else ""), flush=True)
     print_table(rows, args.utilisation)
     if args.json:
-        from nmrlib.repro import environment_report, write_json
+        from nmrlib.core.repro import environment_report, write_json
 
         write_json(args.json, {"args": vars(args), "paper_steps": PAPER_STEPS,
                                "h200": {"dense_flops": H200_DENSE_FLOPS,

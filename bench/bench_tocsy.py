@@ -4,7 +4,7 @@
         [--batch 8]
         [--size 256] [--threads 1] [--workers 2] [--e2e-n 10] [--e2e-chunk N]
 
-A mode is ``selection[/precision]`` (``nmrlib.spin``: "lock/single" is the data sets' default,
+A mode is ``selection[/precision]`` (``nmrlib.tocsy.spin``: "lock/single" is the data sets' default,
 the float32 lock propagation; "lock/double" the exact float64 one; precision defaults to
 double).
 
@@ -13,7 +13,7 @@ double).
    time, complex64 output as the data set stores it), by the wall clock and by this
    process's CPU time (the CPU figure is what an idle core would give when the machine is
    shared), and a cProfile of the slowest residue. Shifts are drawn as the data set does.
-2. End to end, per mode: ``nmrlib.dataset.simulate_dataset`` at the paper's acquisition with
+2. End to end, per mode: ``nmrlib.tocsy.corpus.simulate_dataset`` at the paper's acquisition with
    ``--e2e-n`` spectra per residue and ``--workers`` processes (one thread each, as
    ``python -m nmrlib simulate`` runs), including process start-up and writing the chunks:
    the throughput on ``--workers`` cores. ``--e2e-n 0`` skips it. ``--e2e-chunk``
@@ -47,8 +47,8 @@ def run(code: str, n: int, batch: int, size: int, device: str, mode: str,
     """(wall s, CPU s) to simulate ``n`` spectra of residue ``code`` in batches of ``batch``."""
     import torch
 
-    from nmrlib import aminoacids as aa
-    from nmrlib.repro import rng
+    from nmrlib.core.repro import rng
+    from nmrlib.tocsy import residues as aa
 
     system = aa.spin_system(code)
     net = system.network()
@@ -79,12 +79,12 @@ def main() -> None:
     args = parser.parse_args()
     modes = args.modes.split(",")
 
-    from nmrlib.repro import set_threads
+    from nmrlib.core.repro import set_threads
 
     set_threads(args.threads)
     import torch
 
-    from nmrlib.aminoacids import RESIDUES
+    from nmrlib.tocsy.residues import RESIDUES
 
     torch.set_num_threads(args.threads)
     for mode in modes:
@@ -114,7 +114,7 @@ def main() -> None:
         pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(12)
         print(f"profile of the slowest residue in {mode} ({slowest}), top functions by own time:")
         print("\n".join(out.getvalue().splitlines()[6:24]))
-    from nmrlib.dataset import simulate_dataset
+    from nmrlib.tocsy.corpus import simulate_dataset
 
     for mode in modes if args.e2e_n > 0 else []:
         with tempfile.TemporaryDirectory() as tmp:

@@ -12,7 +12,7 @@
 # # Simulated 2D TOCSY of the 20 amino acids (paper 1, Yip et al., section III)
 #
 # The paper trained its classifiers on 20,000 TOCSY spectra simulated with Spinach
-# (1,000 per amino acid, 2 States channels x 256 x 256). `nmrlib.spin` replaces Spinach with
+# (1,000 per amino acid, 2 States channels x 256 x 256). `nmrlib.tocsy.spin` replaces Spinach with
 # an exact simulator of the same experiment: strong coupling, isotropic (Hartmann-Hahn)
 # mixing, CH3 groups by permutation symmetry and uncoupled sub-networks factorised
 # (conventions in the module docstring). Three mixing models (`selection`):
@@ -27,11 +27,11 @@
 # * `"spinach"`: Spinach's own convention, a continuous lock of finite power with the
 #   offsets present during mixing, no filter (dense, for small systems).
 #
-# The spin systems (BMRB shift statistics, GISSMO J couplings) are in `nmrlib.aminoacids`.
+# The spin systems (BMRB shift statistics, GISSMO J couplings) are in `nmrlib.tocsy.residues`.
 # This notebook shows one spectrum per residue, the ILE/LEU comparison of the paper's
 # Fig. 5, the two main mixing models side by side, Spinach's convention against the ideal
 # lock, the cross-peak build-up with mixing time, statistics of the profile's data set
-# (built or loaded with `nmrlib.dataset`), and the measured simulation throughput.
+# (built or loaded with `nmrlib.tocsy.corpus`), and the measured simulation throughput.
 
 # %% tags=["parameters"]
 profile = "quick"
@@ -54,7 +54,7 @@ buildup_points = 101
 # %%
 import os
 
-from nmrlib.repro import project_root, set_threads
+from nmrlib.core.repro import project_root, set_threads
 
 os.chdir(project_root())
 set_threads(1)  # the simulator's small eigh/GEMMs run best single-threaded; parallelism is
@@ -66,13 +66,13 @@ from functools import partial
 import matplotlib.pyplot as plt
 import numpy as np
 
-from nmrlib import aminoacids as aa
-from nmrlib import dataset as ds
-from nmrlib.audio import SAMPLE_RATE_HZ, stack_transients
-from nmrlib.dataset import sample_spectrum
-from nmrlib.plotting import contour2d, contour_levels, noise_sigma, ppm_axis, savefig
-from nmrlib.repro import environment_report, rng, write_json
-from nmrlib.spin import states_spectrum, tocsy_fid
+from nmrlib.core.plotting import contour2d, contour_levels, noise_sigma, ppm_axis, savefig
+from nmrlib.core.repro import environment_report, rng, write_json
+from nmrlib.tocsy import corpus as ds
+from nmrlib.tocsy import residues as aa
+from nmrlib.tocsy.audio import SAMPLE_RATE_HZ, stack_transients
+from nmrlib.tocsy.corpus import sample_spectrum
+from nmrlib.tocsy.spin import states_spectrum, tocsy_fid
 
 acq = dict(aa.ACQUISITION, n1=display_n, n2=display_n)
 ppm = ppm_axis(display_n, acq["sw_hz"], acq["field_mhz"], acq["carrier_ppm"])
@@ -214,7 +214,7 @@ for key, values in spinach_dev.items():
 
 # %% [markdown]
 # ## Protein residue vs free amino acid
-# The second context of `nmrlib.aminoacids`: the free amino acid in D2O (GISSMO shifts with
+# The second context of `nmrlib.tocsy.residues`: the free amino acid in D2O (GISSMO shifts with
 # a 0.01 ppm spread, no HN). Valine as an example, same acquisition and contour levels: the
 # free zwitterion has its HA near 3.6 ppm instead of ~4.2 ppm in proteins, and no HN row.
 
@@ -273,7 +273,7 @@ for code, row in buildup.items():
 
 # %% [markdown]
 # ## The data set of this profile
-# `nmrlib.dataset.simulate_dataset` builds `data_dir/tocsy` (or resumes/loads it when it is
+# `nmrlib.tocsy.corpus.simulate_dataset` builds `data_dir/tocsy` (or resumes/loads it when it is
 # already there with the same parameters). Each sample is a pure function of
 # (seed, class, index, parameters); the per-class 70/20/10 split is fixed by the seed.
 

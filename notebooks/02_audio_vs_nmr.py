@@ -40,7 +40,7 @@ row_length = 256
 # %%
 import os
 
-from nmrlib.repro import project_root, set_threads
+from nmrlib.core.repro import project_root, set_threads
 
 os.chdir(project_root())
 set_threads()
@@ -50,11 +50,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from nmrlib import audio
-from nmrlib.aminoacids import RESIDUES
-from nmrlib.dataset import params_for, simulate_chunk
-from nmrlib.plotting import savefig
-from nmrlib.repro import environment_report, write_json
+from nmrlib.core.plotting import savefig
+from nmrlib.core.repro import environment_report, write_json
+from nmrlib.tocsy import audio
+from nmrlib.tocsy.corpus import params_for, simulate_chunk
+from nmrlib.tocsy.residues import RESIDUES
 
 # %% [markdown]
 # ## One TOCSY sample as a sequence

@@ -22,7 +22,7 @@
 # model; a shared linear layer gives 20 logits per channel, summed over channels. Training:
 # Adam (lr 1e-3), batch 20, cross-entropy, the data set's per-class 70/20/10 split, the
 # epoch with the best validation accuracy is evaluated once on the test split. Everything
-# happens in `nmrlib.training.run_configuration` (resumable, seeded); this notebook shows
+# happens in `nmrlib.tocsy.training.run_configuration` (resumable, seeded); this notebook shows
 # the run and writes `results/<profile>/classification/<name>.json`.
 #
 # Profiles: `paper` is the paper's protocol (256 x 256 spectra, 1,000 per class, 10
@@ -71,7 +71,7 @@ simulate_missing = True
 # %%
 import os
 
-from nmrlib.repro import project_root, set_threads
+from nmrlib.core.repro import project_root, set_threads
 
 os.chdir(project_root())
 set_threads()
@@ -81,10 +81,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from nmrlib.aminoacids import RESIDUES
-from nmrlib.models import PAPER_NAMES
-from nmrlib.plotting import confusion_plot, savefig
-from nmrlib.training import configuration, most_confused_pairs, run_configuration
+from nmrlib.core.plotting import confusion_plot, savefig
+from nmrlib.tocsy.models import PAPER_NAMES
+from nmrlib.tocsy.residues import RESIDUES
+from nmrlib.tocsy.training import configuration, most_confused_pairs, run_configuration
 
 config = configuration(encoder, embedding, pretrained)
 seeds = list(range(seed, seed + int(n_seeds_by_config.get(config.name, n_seeds))))
@@ -100,7 +100,7 @@ print(f"configuration {config.name} (Table {config.table}), profile {profile}, "
 # %%
 import json
 
-from nmrlib.dataset import simulate_dataset
+from nmrlib.tocsy.corpus import simulate_dataset
 
 manifest = data_root / "manifest.json"
 if not (manifest.exists() and json.loads(manifest.read_text()).get("complete")):

@@ -25,7 +25,7 @@
 # * the parameter count of every configuration.
 #
 # Every cell of Tables I-III shows the paper's value (the project's cited table
-# `nmrlib.papers`; abstract: 97.7 %, a 23 % relative improvement over DEEP Picker), ours
+# `nmrlib.core.papers`; abstract: 97.7 %, a 23 % relative improvement over DEEP Picker), ours
 # and the difference; runs that did not happen say "not run: <reason>". The report's
 # scorecard (`build/report/index.html`) judges each difference against the paper's
 # tolerance. The quick profile trains on reduced data (see notebook 03), so its
@@ -41,7 +41,7 @@ device = "cpu"
 # %%
 import os
 
-from nmrlib.repro import project_root, set_threads
+from nmrlib.core.repro import project_root, set_threads
 
 os.chdir(project_root())
 set_threads()
@@ -52,11 +52,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-from nmrlib import classification_tables as tables
-from nmrlib.aminoacids import RESIDUES
-from nmrlib.plotting import confusion_plot, savefig
-from nmrlib.repro import environment_report, write_json
-from nmrlib.training import CONFIGURATIONS, most_confused_pairs
+from nmrlib.core.plotting import confusion_plot, savefig
+from nmrlib.core.repro import environment_report, write_json
+from nmrlib.tocsy import tables as tables
+from nmrlib.tocsy.residues import RESIDUES
+from nmrlib.tocsy.training import CONFIGURATIONS, most_confused_pairs
 
 results = tables.load_results(results_dir)
 n_done = sum(r.get("status") == "ok" for r in results.values())

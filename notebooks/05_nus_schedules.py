@@ -33,7 +33,7 @@ grid_2d = [64, 64]
 # %%
 import os
 
-from nmrlib.repro import project_root, set_threads
+from nmrlib.core.repro import project_root, set_threads
 
 os.chdir(project_root())
 set_threads()
@@ -42,8 +42,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from nmrlib import nus
-from nmrlib.plotting import savefig
-from nmrlib.repro import environment_report, write_json
+from nmrlib.core.plotting import savefig
+from nmrlib.core.repro import environment_report, write_json
 
 print(f"profile {profile}: {n_schedules} schedules per density on a {n_points}-point grid")
 

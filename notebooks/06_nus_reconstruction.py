@@ -15,11 +15,11 @@
 # al. 2015: min ‖Hx‖\* + λ/2‖y − Mx‖², ADMM + singular-value thresholding, λ = 1e5, ≤ 300
 # iterations, tol 1e-5) and judge quality by the R² of peak intensities between the
 # reconstruction and the fully sampled spectrum, over 100 Poisson-gap schedules per NUS
-# level. Here: the real fully sampled sets of `nmrlib.realdata` (`datasets`, by name: fetched
+# level. Here: the real fully sampled sets of `nmrlib.core.realdata` (`datasets`, by name: fetched
 # from their original repositories or the offline mirror `NMRLIB_DATA_MIRROR` and checked by
-# sha256; `python -m nmrlib data list` shows them), read and processed by `nmrlib.nmrio`
+# sha256; `python -m nmrlib data list` shows them), read and processed by `nmrlib.nus.nmrio`
 # (direct dimension processed, indirect time domain kept), retrospective NUS at 10-30 %, LR
-# and hmsIST-style IST (`nmrlib.nus.reconstruct`), peak-intensity R² (`nmrlib.metrics`), and
+# and hmsIST-style IST (`nmrlib.nus.reconstruct`), peak-intensity R² (`nmrlib.nus.metrics`), and
 # the real NUS HDAC set `hdac_set` (no reference: qualitative only).
 #
 # Protocol per profile: `paper` = 100 schedules per level, all peak-bearing columns, whole
@@ -74,7 +74,7 @@ hdac_p1 = 0.0
 # %%
 import os
 
-from nmrlib.repro import project_root
+from nmrlib.core.repro import project_root
 
 os.chdir(project_root())
 
@@ -85,13 +85,20 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from nmrlib import nmrio, plotting, realdata
-from nmrlib.metrics import artefact_level, peak_intensity_r2, pick_peaks
-from nmrlib.nus import apply_schedule, expand_sampled, poisson_gap, read_nuslist, reconstruct
+from nmrlib.core import plotting, realdata
+from nmrlib.core.realdata import REGISTRY
+from nmrlib.core.repro import environment_report, rng, set_threads, write_json
+from nmrlib.nus import (
+    apply_schedule,
+    expand_sampled,
+    nmrio,
+    poisson_gap,
+    read_nuslist,
+    reconstruct,
+)
+from nmrlib.nus.metrics import artefact_level, peak_intensity_r2, pick_peaks
 from nmrlib.nus.reconstruct import retrospective_r2
 from nmrlib.nus.schedules import points_for_density
-from nmrlib.realdata import REGISTRY
-from nmrlib.repro import environment_report, rng, set_threads, write_json
 
 set_threads(threads)
 METHODS = {"lr-admm": ("lr", {"algorithm": "admm", "max_iter": lr_max_iter, "device": device}),
@@ -115,7 +122,7 @@ Path(results_dir).mkdir(parents=True, exist_ok=True)
 # %% [markdown]
 # ## The data sets and their processing
 #
-# `nmrlib.realdata.REGISTRY` holds each set's files, source, licence and citation, and its
+# `nmrlib.core.realdata.REGISTRY` holds each set's files, source, licence and citation, and its
 # processing defaults (windows, phases, F2 region) with how the phases were found. The
 # reference spectrum is the fully sampled indirect time domain processed the same way as
 # every reconstruction (`nmrio.process_indirect`: first point ×0.5, cos² window, zero fill
@@ -314,7 +321,7 @@ if hdac_dir is not None:
         cols = slice(lo, lo + hdac_columns)
     else:
         cols = slice(0, len(strength))
-    size = 2 * 2 ** int(np.ceil(np.log2(hdac_grid)))
+    size = nmrio.zero_fill_size(hdac_grid)
     hd_ppm = nmrio.indirect_ppm(hd.with_traces(fid), size)
     f1 = {"size": size, "p0": hdac_p0, "p1": hdac_p1}
     hd_spec = {"zero-filled": nmrio.process_indirect(fid[cols], **f1)}

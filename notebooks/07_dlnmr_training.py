@@ -46,7 +46,7 @@ test_density = 0.25
 # %%
 import os
 
-from nmrlib.repro import project_root, set_threads
+from nmrlib.core.repro import project_root, set_threads
 
 os.chdir(project_root())
 set_threads()
@@ -59,13 +59,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from nmrlib.metrics import relative_l2
+from nmrlib.core.plotting import savefig
+from nmrlib.core.repro import environment_report, write_json
 from nmrlib.nus.dlnmr import load_weights, reconstruct_dl, weights_info
+from nmrlib.nus.metrics import relative_l2
 from nmrlib.nus.reconstruct import reconstruct
 from nmrlib.nus.synthetic import SyntheticNUS
 from nmrlib.nus.train_dl import PROFILES, train
-from nmrlib.plotting import savefig
-from nmrlib.repro import environment_report, write_json
 
 print(f"profile {profile}: train_profile {train_profile}, retrain {retrain}")
 

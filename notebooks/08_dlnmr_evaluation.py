@@ -25,13 +25,13 @@
 # 3. a synthetic 3D set with two indirect dimensions and a 2D Poisson-gap schedule.
 #
 # R² is the squared Pearson correlation of peak intensities picked on the reference
-# (`nmrlib.metrics.peak_intensity_r2`, threshold `threshold_sigma` x noise sigma).
+# (`nmrlib.nus.metrics.peak_intensity_r2`, threshold `threshold_sigma` x noise sigma).
 #
 # `LR` is the project's LR choice (`lr_options`, see notebook 06 and `nmrlib.nus.lowrank`):
 # by default singular-value thresholding with a falling threshold on the virtual echo,
 # each set's F1 phase passed as `p0`; the paper's ADMM falls below zero filling on the
 # crowded real sets (notebook 06 shows both). MALT1 (`mrai_malt1_hsqc`) is a processed NMRPipe
-# spectrum brought back to the F1 time domain (`nmrlib.nmrio.read_pipe_ft2`); its reference
+# spectrum brought back to the F1 time domain (`nmrlib.nus.nmrio.read_pipe_ft2`); its reference
 # carries the original F1 sine-bell apodisation.
 #
 # `UNROLLED` goes beyond the paper (issue 23): K = 200 iterations of the project's IST with
@@ -68,7 +68,7 @@ n_schedules_3d = 10
 # %%
 import os
 
-from nmrlib.repro import project_root, set_threads
+from nmrlib.core.repro import project_root, set_threads
 
 os.chdir(project_root())
 set_threads()
@@ -78,7 +78,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from nmrlib.metrics import peak_intensity_r2, pick_peaks
+from nmrlib.core.plotting import contour2d, savefig
+from nmrlib.core.repro import environment_report, write_json
 from nmrlib.nus.dleval import (
     ist_2d,
     load_real_set,
@@ -92,9 +93,8 @@ from nmrlib.nus.dleval import (
     timed_reconstruct,
 )
 from nmrlib.nus.dlnmr import TEN_STAGE_WEIGHTS, reconstruct_dl_3d, weights_info
+from nmrlib.nus.metrics import peak_intensity_r2, pick_peaks
 from nmrlib.nus.unrolled import reconstruct_unrolled_3d
-from nmrlib.plotting import contour2d, savefig
-from nmrlib.repro import environment_report, write_json
 
 weights = {"dl": weights_path, "dl10": str(TEN_STAGE_WEIGHTS)}
 info = {m: weights_info(w) for m, w in weights.items() if m in methods}
@@ -111,9 +111,9 @@ for m, i in info.items():
 # %% [markdown]
 # ## Data sets
 # Held-out synthetic 2D sets (20 peaks each, seeds never used in training) and the real
-# fully sampled sets `real_sets` (names of `nmrlib.realdata`: fetched from their original
+# fully sampled sets `real_sets` (names of `nmrlib.core.realdata`: fetched from their original
 # repositories or the offline mirror `NMRLIB_DATA_MIRROR`, checked by sha256; one that
-# cannot be fetched is "not run"), processed by `nmrlib.nmrio` with their own settings. With
+# cannot be fetched is "not run"), processed by `nmrlib.nus.nmrio` with their own settings. With
 # `max_columns > 0` only the window of that many F2 columns holding the most reference
 # peaks is kept for the R² study (`peak_window`; cheaper, the quick profile does this).
 # The synthetic sets are absorptive at phase 0; a real set's LR options get its F1 phase.

@@ -39,7 +39,7 @@ real_sets = ["fidnet_methyl_hmqc", "nmrglue_2d_time_complex", "openvnmrj_azithro
 # %%
 import os
 
-from nmrlib.repro import project_root, set_threads
+from nmrlib.core.repro import project_root, set_threads
 
 os.chdir(project_root())
 set_threads()
@@ -48,10 +48,10 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from nmrlib.core.plotting import savefig
+from nmrlib.core.repro import environment_report, write_json
 from nmrlib.nus.dleval import load_real_set, peak_window, synthetic_set
-from nmrlib.plotting import savefig
-from nmrlib.repro import environment_report, write_json
-from nmrlib.widgets import nus_explorer
+from nmrlib.nus.explorer import nus_explorer
 
 print(f"profile {profile}: methods {methods}, levels {levels}, interactive {interactive}"
       + (f"; method options {options} (LR/IST not at the paper's settings)" if options else ""))
@@ -59,7 +59,7 @@ print(f"profile {profile}: methods {methods}, levels {levels}, interactive {inte
 # %% [markdown]
 # ## Data sets
 # A synthetic 2D set (always available) and the real fully sampled 2D sets `real_sets`
-# (names of `nmrlib.realdata`: fetched from their original repositories, or from the
+# (names of `nmrlib.core.realdata`: fetched from their original repositories, or from the
 # offline mirror `NMRLIB_DATA_MIRROR`, and checked by sha256; a set that cannot be
 # fetched is reported as "not run").
 

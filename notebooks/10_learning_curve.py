@@ -14,7 +14,7 @@
 # How far is a CPU-sized run from the paper's 700 training spectra per class? For
 # x-vector and DEEP Picker with the Conv1d encoder, the test accuracy is measured with the
 # first `n` training spectra per class for each `n` in `sizes`, at a fixed budget of
-# optimiser steps (`nmrlib.training.learning_curve`: the epochs are chosen so that every
+# optimiser steps (`nmrlib.tocsy.training.learning_curve`: the epochs are chosen so that every
 # point makes at least `steps` steps), with the settings of the profile's Table I runs
 # (notebook 03) and the same validation and test splits. The paper's Table I accuracy
 # (700 per class, 10 epochs) is marked on the right.
@@ -39,7 +39,7 @@ paper_train_per_class = 700
 # %%
 import os
 
-from nmrlib.repro import project_root, set_threads
+from nmrlib.core.repro import project_root, set_threads
 
 os.chdir(project_root())
 set_threads()
@@ -49,11 +49,11 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from nmrlib.models import PAPER_NAMES
-from nmrlib.papers import TABLE_I
-from nmrlib.plotting import savefig
-from nmrlib.repro import environment_report, write_json
-from nmrlib.training import configuration, learning_curve
+from nmrlib.core.papers import TABLE_I
+from nmrlib.core.plotting import savefig
+from nmrlib.core.repro import environment_report, write_json
+from nmrlib.tocsy.models import PAPER_NAMES
+from nmrlib.tocsy.training import configuration, learning_curve
 
 data_root = Path(data_dir) / "tocsy"
 manifest = data_root / "manifest.json"

@@ -358,7 +358,7 @@ def status(name: str) -> str:
 
 def main(argv: list[str]) -> int:
     """``python -m nmrlib data list | fetch NAME... [--all] [--force] | path NAME``."""
-    from nmrlib.nus.schedules import CliParser
+    from nmrlib.core.cli import CliParser
 
     parser = CliParser(prog="python -m nmrlib data",
                        description="The real NMR data sets: list, fetch (checked by sha256), path.")

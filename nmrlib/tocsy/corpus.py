@@ -231,7 +231,9 @@ def _worker_init(parent_pid: int) -> None:
 PARENT_POLL_S = 0.2
 
 
-SIMULATOR_FILES = ("tocsy/spin.py", "tocsy/residues.py", "tocsy/corpus.py", "data/aminoacids.json")
+SIMULATOR_FILES = ("tocsy/spin/__init__.py", "tocsy/spin/algebra.py", "tocsy/spin/checks.py",
+                   "tocsy/spin/mixing.py", "tocsy/spin/network.py", "tocsy/spin/acquisition.py",
+                   "tocsy/residues.py", "tocsy/corpus.py", "data/aminoacids.json")
 
 
 def simulator_version() -> str:

@@ -18,6 +18,7 @@ from nmrlib.core.repro import torch_threads
 from nmrlib.tocsy import corpus as ds
 from nmrlib.tocsy import spin
 from nmrlib.tocsy.residues import RESIDUES, spin_system
+from nmrlib.tocsy.spin import network as spin_network
 from nmrlib.tocsy.spin import network_from_spins, tocsy_fid
 
 ACQ = dict(field_mhz=600.0, carrier_ppm=4.7, sw_hz=7200.0, n1=6, n2=7, tau_mix=0.045)
@@ -196,7 +197,7 @@ def test_lock_sizes_batches_and_sub_batches(monkeypatch):
     batch = np.stack([site, site + 0.05, site - 0.1])
     acq = dict(ACQ, n1=9, n2=5, t2=0.05)
     whole = net.fid(batch, **acq, selection="lock")
-    monkeypatch.setattr(spin, "_LOCK_WORKSPACE", 1)   # one sample per sub-batch
+    monkeypatch.setattr(spin_network, "_LOCK_WORKSPACE", 1)   # one sample per sub-batch
     for b in range(3):
         single = net.fid(batch[b:b + 1], **acq, selection="lock")[0]
         np.testing.assert_allclose(whole[b].numpy(), single.numpy(), rtol=0, atol=1e-12)

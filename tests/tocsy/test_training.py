@@ -123,10 +123,10 @@ def _interrupted_then_resumed(root, path, monkeypatch, **kw):
             raise KeyboardInterrupt
         return real_predict(*args, **kwargs)
 
-    monkeypatch.setattr(training, "predict", interrupt_in_epoch_two)
+    monkeypatch.setattr(training.loop, "predict", interrupt_in_epoch_two)
     with pytest.raises(KeyboardInterrupt):
         _run(root, path, **kw)
-    monkeypatch.setattr(training, "predict", real_predict)
+    monkeypatch.setattr(training.loop, "predict", real_predict)
     return _run(root, path, **kw)["runs"][0]
 
 
