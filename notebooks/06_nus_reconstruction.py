@@ -96,20 +96,14 @@ from nmrlib.nus import (
     read_nuslist,
     reconstruct,
 )
-from nmrlib.nus.metrics import artefact_level, peak_intensity_r2, pick_peaks
-from nmrlib.nus.reconstruct import retrospective_r2
+from nmrlib.nus.metrics import artefact_level, densest_window, peak_intensity_r2, pick_peaks
 from nmrlib.nus.schedules import points_for_density
+from nmrlib.nus.studies import retrospective_r2, with_f1_phase
 
 set_threads(threads)
 METHODS = {"lr-admm": ("lr", {"algorithm": "admm", "max_iter": lr_max_iter, "device": device}),
            "lr": ("lr", dict(lr_options, device=device)),
            "ist": ("ist", {"iterations": ist_iterations, "device": device})}
-
-
-def methods_for(process: dict) -> dict:
-    """METHODS with the set's F1 phase given to the virtual echo (it needs the phased trace)."""
-    return {label: (method, dict(opts, p0=process["p0"]) if opts.get("virtual_echo") else opts)
-            for label, (method, opts) in METHODS.items()}
 
 
 if n_schedules < 100 or r2_max_columns or figure_columns or lr_max_iter < 300:
@@ -163,28 +157,19 @@ for name, s in sets.items():
 # single strongest peak, which in the methyl HMQC is an unlabelled compound's axial ridge.
 
 # %%
-def window(s: dict, n_cols: int) -> slice:
-    """Columns to show: the whole region, or the ``n_cols`` window with the most peaks."""
-    n = s["ref"].shape[0]
-    if not n_cols or n_cols >= n:
-        return slice(0, n)
-    peaks = pick_peaks(s["ref"], threshold_sigma=threshold_sigma, sigma=s["sigma"])
-    per_column = np.bincount(peaks[:, 0], minlength=n)
-    lo = int(np.argmax(np.convolve(per_column, np.ones(n_cols), mode="valid")))
-    return slice(lo, lo + n_cols)
-
-
 figure_r2 = {}
 timings = {}
 for si, (name, s) in enumerate(sets.items()):
-    ds, win = s["ds"], window(s, figure_columns)
+    s["window"] = densest_window(s["ref"], figure_columns, axis=0,
+                                 threshold_sigma=threshold_sigma, sigma=s["sigma"])
+    ds, win = s["ds"], s["window"]
     n = ds.n_indirect
     sched = poisson_gap(n, points_for_density(n, figure_density),
                         seed=int(rng(seed, 100, si).integers(2**31)))
     fid, mask = apply_schedule(ds.traces[win], sched)
     spectra = {"reference": s["ref"][win],
                "zero-filled": nmrio.process_indirect(fid, **s["process"])}
-    for label, (method, opts) in methods_for(s["process"]).items():
+    for label, (method, opts) in with_f1_phase(METHODS, s["process"]["p0"]).items():
         start = time.perf_counter()
         rec = reconstruct(fid, mask, method, **opts)
         timings[f"{name}/{label}"] = time.perf_counter() - start
@@ -231,7 +216,7 @@ for name, s in sets.items():
     for label, spec in spectra.items():
         ax1.plot(s["f1_ppm"], spec[col], lw=1.6 if label == "reference" else 0.9, label=label)
     plotting.nmr_axes(ax1, s["f1_ppm"])
-    ax1.set_title(f"{name}: F1 trace at {s['ds'].direct_ppm[window(s, figure_columns)][col]:.2f}"
+    ax1.set_title(f"{name}: F1 trace at {s['ds'].direct_ppm[s['window']][col]:.2f}"
                   " ppm")
     ax1.legend(fontsize=8)
     idx = tuple(peaks.T)
@@ -257,7 +242,8 @@ study = {}
 for name, s in sets.items():
     study[name] = retrospective_r2(
         s["ds"].traces, s["ref"], process=s["process"], densities=densities,
-        n_schedules=n_schedules, methods=methods_for(s["process"]), threshold_sigma=threshold_sigma,
+        n_schedules=n_schedules, methods=with_f1_phase(METHODS, s["process"]["p0"]),
+        threshold_sigma=threshold_sigma,
         max_columns=r2_max_columns, seed=seed,
         checkpoint=str(Path(results_dir) / f"06_r2_{name}.partial.json"))
 
@@ -325,7 +311,7 @@ if hdac_dir is not None:
     hd_ppm = nmrio.indirect_ppm(hd.with_traces(fid), size)
     f1 = {"size": size, "p0": hdac_p0, "p1": hdac_p1}
     hd_spec = {"zero-filled": nmrio.process_indirect(fid[cols], **f1)}
-    for label, (method, opts) in methods_for(f1).items():
+    for label, (method, opts) in with_f1_phase(METHODS, f1["p0"]).items():
         start = time.perf_counter()
         hd_spec[label] = nmrio.process_indirect(reconstruct(fid[cols], mask, method, **opts),
                                                 **f1)

@@ -270,7 +270,7 @@ def _checkpoint_cases(add, Api, Cli) -> None:
         ("zeroed", "checkpoint .*seed0-.*\\.pt is damaged or not a torch file"),
         ("random", "checkpoint .*seed0-.*\\.pt is damaged or not a torch file"),
         ("not-dict", "holds a list, not a dict"),
-        ("missing-keys", "lacks 'model', 'optimiser'"),
+        ("missing-keys", "lacks 'key', 'model', 'optimizer'"),
     ]
     for kind, match in cases:
         add(f"train-checkpoint-{kind}", match, lambda env, kind=kind: Cli(

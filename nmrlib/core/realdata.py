@@ -24,11 +24,11 @@ Command line: ``python -m nmrlib data list | fetch NAME... | fetch --all | path 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
-import tempfile
 from pathlib import Path
+
+from nmrlib.core.repro import atomic_output, file_sha256
 
 __all__ = ["REGISTRY", "RAW_URL", "names", "data_dir", "mirror_dir", "files", "fetch",
            "path", "status", "main"]
@@ -255,13 +255,7 @@ def mirror_dir() -> Path | None:
     return Path(value).expanduser().resolve() if value else None
 
 
-def sha256(path: Path) -> str:
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+sha256 = file_sha256  # the registry's name for it
 
 
 def _refuse(name: str, f: dict, where: Path, got: str, todo: str) -> ValueError:
@@ -280,15 +274,10 @@ def _from_mirror(name: str, f: dict, target: Path) -> bool:
         raise _refuse(name, f, source, got, f"replace it with {f['url']} or unset "
                       "NMRLIB_DATA_MIRROR to download it")
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    os.close(fd)
-    try:
+    with atomic_output(target, overwrite=True) as tmp:
         shutil.copyfile(source, tmp)
-        if sha256(Path(tmp)) != f["sha256"]:
+        if sha256(tmp) != f["sha256"]:
             raise OSError(f"data set {name}: copying {source} to {target.parent} changed it")
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return True
 
 

@@ -90,6 +90,18 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
+def file_sha256(path: str | Path) -> str:
+    """Hex sha256 of a file's bytes, read in 1 MiB blocks: the one checksum of every
+    download, mirror copy, pinned weight file and data-set chunk."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def source_fingerprint(files: tuple[str, ...]) -> str:
     """sha256 (12 hex) of the named files of the nmrlib package (paths relative to it), in
     order: what identifies the code behind a data set or a checkpoint."""

@@ -1,4 +1,4 @@
-"""One interface for NUS reconstruction, and retrospective NUS.
+"""One interface for NUS reconstruction (studies over schedules: :mod:`nmrlib.nus.studies`).
 
 Data convention: ``fid`` holds indirect time-domain traces, shape (batch, n): one row per
 direct-dimension point (the direct dimension already processed), n complex indirect
@@ -12,9 +12,7 @@ Methods are looked up in :data:`METHODS` (``"module:function"``) and imported la
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import json
 import numbers
 import os
 
@@ -28,8 +26,7 @@ METHODS: dict[str, str] = {
     "unrolled": "nmrlib.nus.unrolled:reconstruct_unrolled",
 }
 
-__all__ = ["METHODS", "apply_schedule", "check_traces", "reconstruct", "expand_sampled",
-           "retrospective_r2"]
+__all__ = ["METHODS", "apply_schedule", "check_traces", "reconstruct", "expand_sampled"]
 
 
 def _method(name: str):
@@ -223,104 +220,3 @@ def expand_sampled(sampled: np.ndarray, schedule: np.ndarray, n: int) -> tuple:
     fid = np.zeros((*sampled.shape[:-1], n), dtype=np.result_type(sampled, np.complex64))
     fid[..., sched] = sampled
     return fid, mask
-
-
-def _fingerprint(reference, traces, peaks, seed, methods, process) -> str:
-    """sha256 of everything a resumed R² study must share with the run that wrote it."""
-    digest = hashlib.sha256()
-    for array in (reference, traces, peaks):
-        digest.update(np.ascontiguousarray(array).tobytes())
-    digest.update(json.dumps([seed, methods, process], sort_keys=True, default=str).encode())
-    return digest.hexdigest()
-
-
-def retrospective_r2(
-    traces: np.ndarray,
-    reference: np.ndarray,
-    *,
-    process: dict,
-    densities=(0.10, 0.15, 0.20, 0.25, 0.30),
-    n_schedules: int = 100,
-    methods: dict | None = None,
-    threshold_sigma: float = 10.0,
-    max_columns: int = 0,
-    seed: int = 0,
-    checkpoint: str | None = None,
-    progress: bool = True,
-) -> dict:
-    """Peak-intensity R^2 of retrospective Poisson-gap NUS over many schedules (paper protocol).
-
-    ``traces`` (n_direct, n) fully sampled indirect time domain; ``reference`` the real
-    spectrum ``process_indirect(traces, **process)`` (n_direct, size). Peaks are picked on
-    it once (``threshold_sigma``). Only the direct-dimension columns that hold peaks are
-    reconstructed -- every method treats columns independently (LR normalises each trace
-    by itself), so this equals reconstructing the whole spectrum; ``max_columns`` > 0 keeps the
-    columns of the strongest peaks only (fewer peaks, faster). ``methods`` maps a name to
-    ``(method, options)``; ``"zero-filled"`` (no reconstruction) is always included.
-    Schedule k at density index i uses seed ``rng(seed, i, k)``. Results are written to
-    ``checkpoint`` (JSON, atomic) after every schedule and resumed from it.
-    Returns ``{"peaks", "columns", "densities", "results": {name: {density: [r2...]}},
-    "slopes": ..., "summary": {name: {density: [mean, sd]}}}``.
-    """
-    from pathlib import Path
-
-    from nmrlib.core.repro import rng, write_json
-    from nmrlib.nus.metrics import peak_intensity_r2, pick_peaks
-    from nmrlib.nus.nmrio import process_indirect
-    from nmrlib.nus.schedules import points_for_density, poisson_gap
-
-    methods = dict(methods or {"lr": ("lr", {}), "ist": ("ist", {})})
-    peaks = pick_peaks(reference, threshold_sigma=threshold_sigma)
-    if len(peaks) < 2:
-        raise ValueError(f"only {len(peaks)} peak(s) above {threshold_sigma} sigma")
-    if max_columns and max_columns > 0:
-        order = np.argsort(-np.abs(reference[tuple(peaks.T)]))
-        keep_cols = []
-        for col in peaks[order, 0]:
-            if col not in keep_cols:
-                keep_cols.append(int(col))
-            if len(keep_cols) == max_columns:
-                break
-        peaks = peaks[np.isin(peaks[:, 0], keep_cols)]
-    columns = np.unique(peaks[:, 0])
-    local = np.stack([np.searchsorted(columns, peaks[:, 0]), peaks[:, 1]], axis=1)
-    sub = np.asarray(traces)[columns]
-    ref_sub = reference[columns]
-    n = sub.shape[1]
-    names = ["zero-filled", *methods]
-    fingerprint = _fingerprint(ref_sub, sub, peaks, seed, methods, process)
-    state = {"densities": [float(d) for d in densities], "n_schedules": int(n_schedules),
-             "peaks": int(len(peaks)), "columns": int(len(columns)), "fingerprint": fingerprint,
-             "results": {m: {} for m in names}, "slopes": {m: {} for m in names}}
-    if checkpoint and Path(checkpoint).exists():
-        old = json.loads(Path(checkpoint).read_text())
-        if (old.get("densities"), old.get("fingerprint")) == (state["densities"], fingerprint):
-            state["results"].update(old["results"])
-            state["slopes"].update(old["slopes"])
-    jobs = [(i, d, k) for i, d in enumerate(densities) for k in range(n_schedules)]
-    if progress:
-        from tqdm.auto import tqdm
-
-        jobs = tqdm(jobs, desc="schedules")
-    for i, d, k in jobs:
-        key = f"{d:.2f}"
-        done = min(len(state["results"][m].get(key, [])) for m in names)
-        if k < done:
-            continue
-        sched = poisson_gap(n, points_for_density(n, d), seed=int(rng(seed, i, k).integers(2**31)))
-        fid, mask = apply_schedule(sub, sched)
-        for name in names:
-            if name == "zero-filled":
-                rec = fid
-            else:
-                method, opts = methods[name]
-                rec = reconstruct(fid, mask, method, **opts)
-            out = peak_intensity_r2(ref_sub, process_indirect(rec, **process), peaks=local)
-            state["results"][name].setdefault(key, []).append(out["r2"])
-            state["slopes"][name].setdefault(key, []).append(out["slope"])
-        if checkpoint:
-            write_json(checkpoint, state)
-    state["summary"] = {
-        m: {key: [float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 0.0]
-            for key, v in state["results"][m].items()} for m in names}
-    return state

@@ -117,10 +117,11 @@ def resample(x: np.ndarray, rate: int, target: int = SAMPLE_RATE_HZ) -> np.ndarr
 def _write_wav(path: Path, x: np.ndarray, rate: int) -> None:
     from scipy.io import wavfile
 
+    from nmrlib.core.repro import atomic_output
+
     pcm = np.clip(np.round(x * 32767), -32768, 32767).astype(np.int16)
-    tmp = path.with_name(path.name + ".part.wav")
-    wavfile.write(tmp, rate, pcm)
-    tmp.replace(path)
+    with atomic_output(path, overwrite=True) as tmp:
+        wavfile.write(tmp, rate, pcm)
 
 
 def _package_index() -> str:

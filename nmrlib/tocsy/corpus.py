@@ -40,7 +40,14 @@ from torch.utils.data import Dataset
 
 from nmrlib import __version__
 from nmrlib.core.cli import CliParser
-from nmrlib.core.repro import rng, source_fingerprint, torch_threads, write_json
+from nmrlib.core.repro import (
+    atomic_output,
+    file_sha256,
+    rng,
+    source_fingerprint,
+    torch_threads,
+    write_json,
+)
 from nmrlib.core.shards import owner, parse_shard, shard_name
 from nmrlib.tocsy.residues import ACQUISITION, RESIDUES, spin_system
 from nmrlib.tocsy.spin import DEFAULT_SELECTION, PRECISIONS, check_selection
@@ -159,10 +166,8 @@ def sample_spectrum(code: str, index: int, *, seed: int, acquisition: dict,
 
 
 def _save(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.part")
-    with open(tmp, "wb") as fh:
+    with atomic_output(path, overwrite=True) as tmp, open(tmp, "wb") as fh:
         np.save(fh, array)
-    os.replace(tmp, path)
 
 
 def _chunk_problem(root: Path, params: dict, c: int, k: int) -> str | None:
@@ -409,8 +414,9 @@ def _pending_chunks(root: Path, params: dict,
 
 
 def _chunk_of(name: str) -> tuple[int, int]:
-    """(class, chunk) of a chunk file name ``CC_RES_KKKK[_shifts].npy[.<pid>.part]``."""
-    c, _, k = name.split(".")[0].split("_")[:3]
+    """(class, chunk) of a chunk file name ``CC_RES_KKKK[_shifts].npy``, or of its
+    temporary ``.CC_RES_KKKK[_shifts].npy.<pid>.<random>.part`` (:func:`atomic_output`)."""
+    c, _, k = name.lstrip(".").split(".")[0].split("_")[:3]
     return int(c), int(k)
 
 
@@ -447,13 +453,7 @@ def _sha256(path: Path) -> str:
 
 @lru_cache(maxsize=65536)
 def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 22):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_sha256(path)
 
 
 def _checksums(root: Path, params: dict) -> dict[str, str]:

@@ -48,6 +48,7 @@ import torch
 from torch import nn
 
 from nmrlib.core.cli import CliParser
+from nmrlib.core.repro import atomic_output, file_sha256
 
 HUB_ID = "speechbrain/spkrec-ecapa-voxceleb"
 HUB_REVISION = "0f99f2d0ebe89ac095bcc5903c4dd8f72b367286"
@@ -186,15 +187,6 @@ def speaker_embedding(model: PretrainedECAPA, x, rate: int) -> torch.Tensor:
 
 # ---- verification ----------------------------------------------------------------------------
 
-def file_sha256(path: str | os.PathLike) -> str:
-    """sha256 (hex) of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK_BYTES), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _check(pin: ModelFile, size: int, digest: str | None, where: str) -> None:
     """Raise :class:`ChecksumMismatch` unless ``size`` and ``digest`` are the pinned ones."""
     if size != pin.size or (digest is not None and digest != pin.sha256):
@@ -234,20 +226,14 @@ def _save_verified(stream, pin: ModelFile, dest: Path, where: str) -> None:
     on the way (never more than the pinned size is read); the file appears only if it matches."""
     dest.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
-    fd, tmp = tempfile.mkstemp(prefix=f".{pin.name}.", suffix=".part", dir=dest)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            while chunk := stream.read(min(CHUNK_BYTES, pin.size + 1 - size)):
-                size += len(chunk)
-                digest.update(chunk)
-                out.write(chunk)
-                if size > pin.size:
-                    break
+    with atomic_output(dest / pin.name, overwrite=True) as tmp, open(tmp, "wb") as out:
+        while chunk := stream.read(min(CHUNK_BYTES, pin.size + 1 - size)):
+            size += len(chunk)
+            digest.update(chunk)
+            out.write(chunk)
+            if size > pin.size:
+                break
         _check(pin, size, digest.hexdigest(), where)
-        os.replace(tmp, dest / pin.name)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 # ---- sources ---------------------------------------------------------------------------------

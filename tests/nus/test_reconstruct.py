@@ -1,6 +1,5 @@
 """NUS reconstruction: LR and IST recover known exponentials; interface; CLI on real data."""
 
-import json
 
 import numpy as np
 import pytest
@@ -145,28 +144,3 @@ def test_cli_rejects_bad_schedules(small_nus_file, tmp_path, capsys):
         assert cli(argv) == 2, name
     err = capsys.readouterr().err
     assert "duplicated" in err and "pre-expanded" in err and "out of range" in err
-
-
-def test_r2_study_resumes_only_from_a_matching_checkpoint(tmp_path):
-    """A checkpoint written with other processing is ignored, not silently reused."""
-    from nmrlib.nus.reconstruct import retrospective_r2
-
-    traces = _truth(batch=4)
-    checkpoint = tmp_path / "study.partial.json"
-    kwargs = dict(densities=(0.25,), n_schedules=1, methods={}, threshold_sigma=5.0,
-                  checkpoint=str(checkpoint), progress=False)
-    process = {"apod": {"off": 0.5, "end": 1.0, "pow": 1.0}}
-    first = retrospective_r2(traces, nmrio.process_indirect(traces, **process),
-                             process=process, **kwargs)
-    stored = json.loads(checkpoint.read_text())
-    stored["results"]["zero-filled"]["0.25"] = [-1.0]
-    checkpoint.write_text(json.dumps(stored))
-    resumed = retrospective_r2(traces, nmrio.process_indirect(traces, **process),
-                               process=process, **kwargs)
-    assert resumed["results"]["zero-filled"]["0.25"] == [-1.0]  # same inputs: resumed
-
-    other = {"apod": {"off": 0.35, "end": 0.98, "pow": 2.0}}
-    fresh = retrospective_r2(traces, nmrio.process_indirect(traces, **other),
-                             process=other, **kwargs)
-    assert fresh["results"]["zero-filled"]["0.25"] != [-1.0]  # other processing: recomputed
-    assert first["results"]["zero-filled"]["0.25"][0] > 0

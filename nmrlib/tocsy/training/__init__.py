@@ -48,7 +48,6 @@ from nmrlib.tocsy.training.configs import (
     configuration,
 )
 from nmrlib.tocsy.training.loop import (
-    CHECKPOINT_KEYS,
     CODE_FILES,
     code_version,
     make_scheduler,
@@ -65,7 +64,6 @@ from nmrlib.tocsy.training.scores import (
 from nmrlib.tocsy.training.splits import PreparedSplit, load_splits
 
 __all__ = [
-    "CHECKPOINT_KEYS",
     "CODE_FILES",
     "CONFIGURATIONS",
     "Configuration",

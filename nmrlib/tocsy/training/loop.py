@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nmrlib.core.checkpoints import read_checkpoint, restore_checkpoint, save_checkpoint
 from nmrlib.core.distributed import (
     ALONE,
     World,
@@ -20,12 +21,12 @@ from nmrlib.core.distributed import (
     global_mean,
     wrap,
 )
-from nmrlib.core.repro import check_finite_loss, load_torch, rng, save_torch, source_fingerprint
+from nmrlib.core.repro import check_finite_loss, rng, source_fingerprint
 from nmrlib.tocsy.training.configs import Configuration, _check_lr_schedule
 from nmrlib.tocsy.training.scores import classification_metrics, confusion_matrix, predict
 from nmrlib.tocsy.training.splits import PreparedSplit
 
-CODE_FILES = ("tocsy/models.py", "tocsy/pretrained.py", "tocsy/audio.py",
+CODE_FILES = ("core/checkpoints.py", "tocsy/models.py", "tocsy/pretrained.py", "tocsy/audio.py",
               *(f"tocsy/training/{name}.py" for name in ("configs", "splits", "scores", "loop",
                                                          "run")))
 
@@ -53,9 +54,6 @@ def make_scheduler(optimiser, schedule: str, lr: float, total_steps: int):
             anneal_strategy="cos", cycle_momentum=False)
 
 
-CHECKPOINT_KEYS = ("fingerprint", "model", "optimiser", "scaler", "history", "best", "result")
-
-
 def train_one_seed(config: Configuration, splits: dict, *, seed: int, epochs: int,
                    batch_size: int, lr: float, device: str, amp: bool, checkpoint: Path,
                    fingerprint: dict, pretrained=None, progress: bool = True,
@@ -72,9 +70,9 @@ def train_one_seed(config: Configuration, splits: dict, *, seed: int, epochs: in
     from nmrlib.tocsy.models import build_classifier, parameter_counts
 
     key = _fingerprint({**fingerprint, "seed": seed})
-    state = _read_checkpoint(checkpoint, key)
-    if state is not None and state["result"] is not None:
-        return state["result"]
+    ckpt = read_checkpoint(checkpoint, key)
+    if ckpt is not None and ckpt["state"]["result"] is not None:
+        return ckpt["state"]["result"]
     seed_everything(seed)
     model = build_classifier(config.encoder, config.embedding, pretrained=pretrained,
                              freeze=config.pretrained == "frozen").to(device)
@@ -84,8 +82,11 @@ def train_one_seed(config: Configuration, splits: dict, *, seed: int, epochs: in
     scaler = torch.amp.GradScaler("cuda", enabled=amp)
     history: list[dict] = []
     best = {"epoch": -1, "val_accuracy": -1.0, "state": None}
-    if state is not None:
-        history, best = _restore(state, checkpoint, model, optimiser, scheduler, scaler)
+    if ckpt is not None:
+        state = restore_checkpoint(ckpt, checkpoint, model=model, optimizer=optimiser,
+                                   scheduler=scheduler, scaler=scaler)
+        history, best = list(state["history"]), dict(state["best"])
+        torch.set_rng_state(state["torch_rng"])   # dropout etc. continue as if never stopped
     check_batches(len(splits["train"]), batch_size, world)
     net = wrap(model, world, device)
     train, val, test = splits["train"], splits["val"], splits["test"]
@@ -106,10 +107,9 @@ def train_one_seed(config: Configuration, splits: dict, *, seed: int, epochs: in
             best = {"epoch": epoch + 1, "val_accuracy": val_acc,
                     "state": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
         if world.is_main:
-            save_torch({"fingerprint": key, "model": model.state_dict(),
-                        "optimiser": optimiser.state_dict(), "scaler": scaler.state_dict(),
-                        "scheduler": scheduler.state_dict(), "history": history, "best": best,
-                        "result": None, "torch_rng": torch.get_rng_state()}, checkpoint)
+            save_checkpoint(checkpoint, key, model=model, optimizer=optimiser,
+                            scheduler=scheduler, scaler=scaler, history=history, best=best,
+                            result=None, torch_rng=torch.get_rng_state())
         barrier(world)
 
     if best["state"] is not None:
@@ -128,39 +128,10 @@ def train_one_seed(config: Configuration, splits: dict, *, seed: int, epochs: in
         "parameters": parameter_counts(model),
     }
     if world.is_main:
-        save_torch({"fingerprint": key, "model": model.state_dict(), "optimiser": None,
-                    "scaler": None, "history": history, "best": {**best, "state": None},
-                    "result": result}, checkpoint)
+        save_checkpoint(checkpoint, key, model=model, history=history,
+                        best={**best, "state": None}, result=result)
     barrier(world)
     return result
-
-
-def _read_checkpoint(checkpoint: Path, key: str) -> dict | None:
-    """The checkpoint of this run (None when there is none yet); ValueError for a damaged
-    one or one made with other settings."""
-    if not checkpoint.exists():
-        return None
-    state = load_torch(checkpoint, "checkpoint", CHECKPOINT_KEYS)
-    if state["fingerprint"] != key:
-        raise ValueError(f"{checkpoint} was made with other settings; delete it to retrain")
-    return state
-
-
-def _restore(state: dict, checkpoint: Path, model, optimiser, scheduler,
-             scaler) -> tuple[list[dict], dict]:
-    """Load an interrupted run's state into the objects; its history and best epoch."""
-    import torch
-
-    try:
-        model.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        scheduler.load_state_dict(state["scheduler"])
-        scaler.load_state_dict(state["scaler"])
-        torch.set_rng_state(state["torch_rng"])   # dropout etc. continue as if never stopped
-        return list(state["history"]), dict(state["best"])
-    except (KeyError, RuntimeError, TypeError, ValueError) as err:
-        raise ValueError(f"checkpoint {checkpoint} does not fit this run ({type(err).__name__}"
-                         f"); delete it to retrain") from err
 
 
 def _train_epoch(net, train: PreparedSplit, optimiser, scheduler, scaler, *, seed: int,
