@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
-from nmrlib.nus.explorer import ExplorerData
 from nmrlib.nus.schedules import mask_from_schedule, points_for_density, poisson_gap
+from nmrlib.nus.studies import ReferenceSet
 from nmrlib.nus.synthetic import synthetic_nd
 
 
@@ -31,15 +31,15 @@ def synthetic_spectrum(traces: np.ndarray) -> np.ndarray:
 
 
 def synthetic_set(n_direct: int = 128, n_indirect: int = 256, *, seed: int = 0,
-                  n_peaks: int = 20, noise: float = 2e-4) -> ExplorerData:
+                  n_peaks: int = 20, noise: float = 2e-4) -> ReferenceSet:
     """A held-out synthetic 2D set (``synthetic_nd``); axes: F2 0-10 "ppm", F1 cycles/dwell."""
     fid = synthetic_nd(n_direct, (n_indirect,), n_peaks=n_peaks, seed=seed, noise=noise)
-    return ExplorerData(f"synthetic {seed}", fid, synthetic_spectrum,
+    return ReferenceSet(f"synthetic {seed}", fid, synthetic_spectrum,
                         x_ppm=np.linspace(0.0, 10.0, n_direct),
                         y_ppm=np.fft.fftshift(np.fft.fftfreq(n_indirect)))
 
 
-def load_real_set(key: str, name: str | None = None) -> ExplorerData:
+def load_real_set(key: str, name: str | None = None) -> ReferenceSet:
     """A real fully sampled 2D set of ``nmrlib.core.realdata.REGISTRY``, by its registry name.
 
     The set is fetched (cache, offline mirror or its original URL; every file checked by
@@ -55,7 +55,7 @@ def load_real_set(key: str, name: str | None = None) -> ExplorerData:
     def to_spectrum(traces: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(process_indirect(traces, **process).T)
 
-    return ExplorerData(label, np.asarray(ds.traces), to_spectrum, np.asarray(ds.direct_ppm),
+    return ReferenceSet(label, np.asarray(ds.traces), to_spectrum, np.asarray(ds.direct_ppm),
                         np.asarray(indirect_ppm(ds, process["size"])))
 
 
@@ -70,8 +70,8 @@ def lr_options_for(key: str, lr_options: dict) -> dict:
     return dict(lr_options, p0=read_known(key)[1]["p0"])
 
 
-def peak_window(data: ExplorerData, columns: int | None,
-                threshold_sigma: float = 10.0) -> ExplorerData:
+def peak_window(data: ReferenceSet, columns: int | None,
+                threshold_sigma: float = 10.0) -> ReferenceSet:
     """The contiguous window of ``columns`` F2 columns of ``data`` holding the most peaks.
 
     Peaks are picked on the reference (``pick_peaks`` at ``threshold_sigma``); ties go to
@@ -92,7 +92,7 @@ def peak_window(data: ExplorerData, columns: int | None,
     score = count + strength / (strength.sum() + 1e-300)  # < 1: breaks ties only
     start = int(np.argmax(np.convolve(score, np.ones(columns), mode="valid")))
     cut = slice(start, start + columns)
-    return ExplorerData(data.name, data.fid[cut], data.to_spectrum, data.x_ppm[cut],
+    return ReferenceSet(data.name, data.fid[cut], data.to_spectrum, data.x_ppm[cut],
                         data.y_ppm)
 
 
@@ -184,7 +184,7 @@ def timed_reconstruct(fid: np.ndarray, mask: np.ndarray, method: str, *, device:
     return np.asarray(out), time.perf_counter() - start
 
 
-def r2_vs_nus(data: ExplorerData, methods: Sequence[str], levels: Sequence[float],
+def r2_vs_nus(data: ReferenceSet, methods: Sequence[str], levels: Sequence[float],
               n_schedules: int | dict[str, int], *, seed: int = 0, device: str = "cpu",
               options: dict[str, dict] | None = None, threshold_sigma: float = 10.0,
               keep: Callable[[str, float, int], bool] | None = None) -> dict:

@@ -1,6 +1,6 @@
 """NUS explorer: retrospective NUS + reconstruction of 2D spectra, live in Jupyter.
 
-A data set is an :class:`ExplorerData`: the fully sampled indirect time domain
+A data set is an :class:`ReferenceSet`: the fully sampled indirect time domain
 (direct dimension processed, shape (n_direct, n_indirect) complex), a function turning
 such traces into the real 2D spectrum (rows = indirect/F1, columns = direct/F2) and the
 ppm axes. For a NUS level, schedule seed and method the explorer draws a Poisson-gap
@@ -19,38 +19,16 @@ Reconstructions are cached per (data set, level, seed, method).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from nmrlib.core.plotting import contour2d, contour_levels, noise_sigma
+from nmrlib.core.plotting import contour2d
 from nmrlib.nus.schedules import mask_from_schedule, points_for_density, poisson_gap
+from nmrlib.nus.studies import ReferenceSet
 
 LEVELS = (0.10, 0.15, 0.20, 0.25, 0.30)
-
-
-@dataclass
-class ExplorerData:
-    """A fully sampled 2D set: indirect time domain + how to turn it into a spectrum."""
-
-    name: str
-    fid: np.ndarray  # (n_direct, n_indirect) complex, direct dimension processed
-    to_spectrum: Callable[[np.ndarray], np.ndarray]  # traces -> real (F1, F2) spectrum
-    x_ppm: np.ndarray  # direct (F2) axis of the spectrum
-    y_ppm: np.ndarray  # indirect (F1) axis of the spectrum
-    reference: np.ndarray = field(init=False)
-    levels: np.ndarray = field(init=False)
-
-    def __post_init__(self) -> None:
-        if self.fid.ndim != 2 or not np.iscomplexobj(self.fid):
-            raise ValueError(f"{self.name}: fid must be complex (n_direct, n_indirect), got "
-                             f"{self.fid.dtype} {self.fid.shape}")
-        self.reference = np.real(self.to_spectrum(self.fid))
-        if self.reference.shape != (len(self.y_ppm), len(self.x_ppm)):
-            raise ValueError(f"{self.name}: spectrum shape {self.reference.shape} does not "
-                             f"match the ppm axes ({len(self.y_ppm)}, {len(self.x_ppm)})")
-        self.levels = contour_levels(noise_sigma(self.reference), start=8)
 
 
 @dataclass
@@ -66,7 +44,7 @@ class Outcome:
 class Explorer:
     """Reconstruct-and-score engine behind the widgets (usable without Jupyter)."""
 
-    def __init__(self, datasets: Sequence[ExplorerData], *, device: str = "cpu",
+    def __init__(self, datasets: Sequence[ReferenceSet], *, device: str = "cpu",
                  options: dict[str, dict] | None = None, threshold_sigma: float = 10.0):
         if not datasets:
             raise ValueError("the explorer needs at least one data set")
@@ -143,7 +121,7 @@ class Explorer:
         return fig, table
 
 
-def nus_explorer(datasets: Sequence[ExplorerData], *,
+def nus_explorer(datasets: Sequence[ReferenceSet], *,
                  methods: Sequence[str] = ("dl", "unrolled", "lr", "ist"),
                  levels: Sequence[float] = LEVELS, seed: int = 0, interactive: bool = True,
                  device: str = "cpu", options: dict[str, dict] | None = None):

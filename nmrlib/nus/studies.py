@@ -10,8 +10,35 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
+
+from nmrlib.core.plotting import contour_levels, noise_sigma
+
+
+@dataclass
+class ReferenceSet:
+    """A fully sampled 2D set: indirect time domain + how to turn it into a spectrum."""
+
+    name: str
+    fid: np.ndarray  # (n_direct, n_indirect) complex, direct dimension processed
+    to_spectrum: Callable[[np.ndarray], np.ndarray]  # traces -> real (F1, F2) spectrum
+    x_ppm: np.ndarray  # direct (F2) axis of the spectrum
+    y_ppm: np.ndarray  # indirect (F1) axis of the spectrum
+    reference: np.ndarray = field(init=False)
+    levels: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.fid.ndim != 2 or not np.iscomplexobj(self.fid):
+            raise ValueError(f"{self.name}: fid must be complex (n_direct, n_indirect), got "
+                             f"{self.fid.dtype} {self.fid.shape}")
+        self.reference = np.real(self.to_spectrum(self.fid))
+        if self.reference.shape != (len(self.y_ppm), len(self.x_ppm)):
+            raise ValueError(f"{self.name}: spectrum shape {self.reference.shape} does not "
+                             f"match the ppm axes ({len(self.y_ppm)}, {len(self.x_ppm)})")
+        self.levels = contour_levels(noise_sigma(self.reference), start=8)
 
 
 def with_f1_phase(methods: dict, p0: float) -> dict:

@@ -79,15 +79,42 @@ def read_2d(
     opts = {"apod": {"kind": "sp", "off": 0.5, "end": 0.98, "pow": 2.0, "c": 0.5},
             "zf": 2, "p0": 0.0, "p1": 0.0, "region_ppm": None}
     opts.update(direct or {})
+    dic, data = _process_direct(dic, data, opts)
+    quad = indirect_quad or meta.get("f1coef") or meta.get("quad") or "states"
+    dic, data = _combine_quadrature(dic, data, quad)
+
+    if opts["region_ppm"] is not None:
+        uc = ng.pipe.make_uc(dic, data, dim=1)
+        hi, lo = sorted(opts["region_ppm"], reverse=True)
+        i1, i2 = sorted((uc(hi, "ppm"), uc(lo, "ppm")))
+        dic, data = pp.ext(dic, data, x1=i1 + 1, xn=i2 + 1)
+    dic["FDF1AQSIGN"] = 0.0
+    traces = (data[0::2] + 1j * data[1::2]).T.astype(np.complex64)
+    ppm = ng.pipe.make_uc(dic, data, dim=1).ppm_scale()
+    meta.update(quad=quad if isinstance(quad, str) else "f1coef", direct=opts)
+    return Dataset2D(traces, ppm, dic, str(path), meta)
+
+
+def _process_direct(dic: dict, data: np.ndarray, opts: dict) -> tuple[dict, np.ndarray]:
+    """F2 as NMRPipe would: apodisation (``opts["apod"]``), zero-fill (``opts["zf"]``),
+    FT and phase (``p0``/``p1``, degrees); complex rows in, complex spectra out."""
+    import nmrglue.process.pipe_proc as pp
+
     apod = dict(opts["apod"])
     func = {"sp": pp.sp, "gm": pp.gm, "gmb": pp.gmb, "em": pp.em}[apod.pop("kind", "sp")]
     dic, data = func(dic, data, **apod)
-    size = zero_fill_size(data.shape[1], opts["zf"])
-    dic, data = pp.zf(dic, data, size=size)
+    dic, data = pp.zf(dic, data, size=zero_fill_size(data.shape[1], opts["zf"]))
     dic, data = pp.ft(dic, data, auto=True)
-    dic, data = pp.ps(dic, data, p0=opts["p0"], p1=opts["p1"])
+    return pp.ps(dic, data, p0=opts["p0"], p1=opts["p1"])
 
-    quad = indirect_quad or meta.get("f1coef") or meta.get("quad") or "states"
+
+def _combine_quadrature(dic: dict, data: np.ndarray, quad) -> tuple[dict, np.ndarray]:
+    """The F1 quadrature pair of every increment (rows A, B of the F2 spectra) as one
+    complex point with VnmrJ's 2x4 ``f1coef`` coefficients (``quad``: a name of
+    :data:`QUAD_COEFFS` or 8 numbers); States-TPPI also flips every other increment. The
+    F2 imaginaries are then dropped (``DI``)."""
+    import nmrglue.process.pipe_proc as pp
+
     coef = np.asarray(QUAD_COEFFS[quad] if isinstance(quad, str) else quad, dtype=float)
     if coef.shape != (8,):
         raise ValueError(f"indirect_quad must be one of {sorted(QUAD_COEFFS)} or 8 numbers")
@@ -100,18 +127,7 @@ def read_2d(
         im[1::2] *= -1
     data = np.empty(data.shape, np.complex64)
     data[0::2], data[1::2] = re, im
-    dic, data = pp.di(dic, data)
-
-    if opts["region_ppm"] is not None:
-        uc = ng.pipe.make_uc(dic, data, dim=1)
-        hi, lo = sorted(opts["region_ppm"], reverse=True)
-        i1, i2 = sorted((uc(hi, "ppm"), uc(lo, "ppm")))
-        dic, data = pp.ext(dic, data, x1=i1 + 1, xn=i2 + 1)
-    dic["FDF1AQSIGN"] = 0.0
-    traces = (data[0::2] + 1j * data[1::2]).T.astype(np.complex64)
-    ppm = ng.pipe.make_uc(dic, data, dim=1).ppm_scale()
-    meta.update(quad=quad if isinstance(quad, str) else "f1coef", direct=opts)
-    return Dataset2D(traces, ppm, dic, str(path), meta)
+    return pp.di(dic, data)
 
 
 def _shift_axes(dic: dict, reference_ppm: float | tuple[float, float]) -> None:
