@@ -1,6 +1,6 @@
 """NUS explorer: retrospective NUS + reconstruction of 2D spectra, live in Jupyter.
 
-A data set is an :class:`ReferenceSet`: the fully sampled indirect time domain
+A data set is a :class:`~nmrlib.nus.studies.ReferenceSet`: the fully sampled indirect time domain
 (direct dimension processed, shape (n_direct, n_indirect) complex), a function turning
 such traces into the real 2D spectrum (rows = indirect/F1, columns = direct/F2) and the
 ppm axes. For a NUS level, schedule seed and method the explorer draws a Poisson-gap
