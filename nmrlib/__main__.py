@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train-unrolled": ("nmrlib.nus.train_unrolled", "train the unrolled IST on synthetic patches"),
     "train": ("nmrlib.training", "train one classifier configuration"),
     "data": ("nmrlib.realdata", "list, fetch (sha256-checked) and locate the real data sets"),
+    "tocsy-real": ("nmrlib.tocsy_real", "real vs simulated Thr/Val TOCSY: compare, classify"),
     "speech": ("nmrlib.audio", "fetch the Fig. 1 speech clip (CMU ARCTIC, else espeak-ng)"),
     "pretrained": ("nmrlib.pretrained", "fetch the verified VoxCeleb ECAPA weights (Table II)"),
 }
