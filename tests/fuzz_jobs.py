@@ -495,6 +495,9 @@ def _other_command_cases(add, Api, Cli) -> None:
     add("data-unknown-set", "unknown data set 'nope'", lambda env: Cli(["data", "fetch", "nope"]))
     add("data-path-unknown-set", "unknown data set", lambda env: Cli(["data", "path", "x/../y"]))
     add("data-no-action", "required: action", lambda env: Cli(["data"]))
+    add("tocsy-real-no-action", "required: action", lambda env: Cli(["tocsy-real"]))
+    add("tocsy-real-n1-not-int", "invalid int value", lambda env: Cli(
+        ["tocsy-real", "classify", "--n1", "x"]))
     add("data-corrupt-mirror-copy", "malt1_hsqc.ft2 has sha256 .* not used", lambda env: Api(
         _with_env(_bad_mirror(env), lambda: _realdata().fetch("mrai_malt1_hsqc"))))
     add("data-corrupt-cached-copy", "malt1_hsqc.ft2 has sha256 .* not used", lambda env: Api(
