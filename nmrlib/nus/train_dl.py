@@ -49,6 +49,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from nmrlib.core.checkpoints import read_checkpoint, restore_checkpoint, save_checkpoint
 from nmrlib.core.cli import CliParser
 from nmrlib.core.distributed import (
     World,
@@ -66,10 +67,8 @@ from nmrlib.core.repro import (
     check_output,
     environment_report,
     git_commit,
-    load_torch,
     require_int,
     rng,
-    save_torch,
     write_json,
 )
 from nmrlib.nus.dlnmr import DLNMR, DLNMRConfig, load_weights, save_weights
@@ -127,10 +126,6 @@ PROFILES = {
     "quick": TrainSettings(epochs=8, checkpoint_every=250),
     "paper": TrainSettings(epochs=100, checkpoint_every=500),
 }
-
-
-CHECKPOINT_KEYS = ("settings", "model", "optimizer", "scheduler", "step", "history",
-                   "elapsed_s")
 
 
 def _tensors(data: SyntheticNUS, indices, device) -> tuple[torch.Tensor, ...]:
@@ -256,25 +251,16 @@ class _Run:
     def resume(self) -> None:
         """Continue from ``out_dir/checkpoint.pt`` (ValueError for another run's file)."""
         path = self.out_dir / "checkpoint.pt"
-        ckpt = load_torch(path, "checkpoint", CHECKPOINT_KEYS, map_location=self.device)
-        if ckpt["settings"] != asdict(self.settings):
-            raise ValueError(f"{path} was written with other settings; use another "
-                             f"out_dir or delete it")
-        try:
-            self.model.load_state_dict(ckpt["model"])
-            self.opt.load_state_dict(ckpt["optimizer"])
-            self.sched.load_state_dict(ckpt["scheduler"])
-        except (KeyError, RuntimeError, TypeError, ValueError) as err:
-            raise ValueError(f"checkpoint {path} does not fit this model "
-                             f"({type(err).__name__}); delete it to retrain") from err
-        self.step, self.history = int(ckpt["step"]), list(ckpt["history"])
-        self.elapsed = ckpt["elapsed_s"]
+        ckpt = read_checkpoint(path, asdict(self.settings), map_location=self.device)
+        state = restore_checkpoint(ckpt, path, model=self.model, optimizer=self.opt,
+                                   scheduler=self.sched)
+        self.step, self.history = int(state["step"]), list(state["history"])
+        self.elapsed = state["elapsed_s"]
 
     def checkpoint(self) -> None:
-        save_torch({"settings": asdict(self.settings), "model": self.model.state_dict(),
-                    "optimizer": self.opt.state_dict(), "scheduler": self.sched.state_dict(),
-                    "step": self.step, "history": self.history, "elapsed_s": self.elapsed},
-                   self.out_dir / "checkpoint.pt")
+        save_checkpoint(self.out_dir / "checkpoint.pt", asdict(self.settings), model=self.model,
+                        optimizer=self.opt, scheduler=self.sched, step=self.step,
+                        history=self.history, elapsed_s=self.elapsed)
 
     def snapshot(self) -> None:
         self.model.eval()

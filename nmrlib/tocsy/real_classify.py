@@ -22,7 +22,8 @@ satellites, which no training sample has.
 
 Model: eq. (2) with the Conv1d encoder and the x-vector embedding
 (:func:`nmrlib.tocsy.models.build_classifier`), trained by
-:func:`nmrlib.tocsy.training.train_one_seed` (Adam, one-cycle schedule, best validation epoch kept, checkpointed and resumable).
+:func:`nmrlib.tocsy.training.train_one_seed` (Adam, one-cycle schedule, best validation
+epoch kept, checkpointed and resumable).
 
 Command: ``python -m nmrlib tocsy-real classify [--results-dir DIR] [--data-dir DIR]
 [--n1 16 --n2 128 --n-per-class 100 --epochs 8 --snr 100 --seed 0]`` writes
