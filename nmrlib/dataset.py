@@ -39,7 +39,7 @@ import torch
 from torch.utils.data import Dataset
 
 from nmrlib import __version__
-from nmrlib.aminoacids import ACQUISITION, RESIDUES, spin_system
+from nmrlib.aminoacids import ACQUISITION, CONTEXTS, RESIDUES, spin_system
 from nmrlib.cli import CliParser
 from nmrlib.repro import rng, source_fingerprint, torch_threads, write_json
 from nmrlib.shards import owner, parse_shard, shard_name
@@ -231,7 +231,8 @@ def _worker_init(parent_pid: int) -> None:
 PARENT_POLL_S = 0.2
 
 
-SIMULATOR_FILES = ("spin.py", "aminoacids.py", "dataset.py", "data/aminoacids.json")
+SIMULATOR_FILES = ("spin.py", "aminoacids.py", "dataset.py", "data/aminoacids.json",
+                   "exchangeable.py", "data/aminoacids_h2o.json")
 
 
 def simulator_version() -> str:
@@ -613,6 +614,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--precision", choices=PRECISIONS, default=None,
                         help="single: the lock propagation in float32, about 2x faster "
                              "(default: single for lock, double for in-phase)")
+    parser.add_argument("--context", choices=CONTEXTS, default=None,
+                        help=f"residue context (default {DEFAULTS['context']}; protein-h2o adds "
+                             "the side-chain NH a TOCSY in H2O sees, see nmrlib.exchangeable)")
     parser.add_argument("--shard", default="0/1", metavar="I/N",
                         help="simulate only shard I of N (0 <= I < N; e.g. a Slurm array "
                              "task's $SLURM_ARRAY_TASK_ID/N); shards may share one --out")
@@ -621,7 +625,7 @@ def main(argv: list[str]) -> int:
                              "and simulate it anew (default: refuse)")
     args = parser.parse_args(argv[1:])
     out = Path(args.out or Path("data") / args.profile / "tocsy")
-    extra = {key: value for key in ("selection", "precision")
+    extra = {key: value for key in ("selection", "precision", "context")
              if (value := getattr(args, key)) is not None}
     root = simulate_dataset(out, profile=args.profile, workers=args.workers,
                             backend=args.backend, replace_stale=args.replace_stale,
