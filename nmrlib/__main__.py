@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train-dlnmr": ("nmrlib.nus.train_dl", "train the DLNMR network on synthetic FIDs"),
     "train-unrolled": ("nmrlib.nus.train_unrolled", "train the unrolled IST on synthetic patches"),
     "train": ("nmrlib.training", "train one classifier configuration"),
+    "contexts": ("nmrlib.context_compare", "compare one classifier over residue contexts"),
     "data": ("nmrlib.realdata", "list, fetch (sha256-checked) and locate the real data sets"),
     "speech": ("nmrlib.audio", "fetch the Fig. 1 speech clip (CMU ARCTIC, else espeak-ng)"),
     "pretrained": ("nmrlib.pretrained", "fetch the verified VoxCeleb ECAPA weights (Table II)"),
