@@ -146,7 +146,8 @@ if contexts_path.is_file():
             for context, row in comparison["contexts"].items()]
     paper_hard = next(iter(comparison["contexts"].values()))["paper_f1_hard"]
     if paper_hard:
-        rows.append(["paper (Table III)", "", *(f"{f:.2f}" for f in paper_hard.values()), ""])
+        rows.append([f"paper (Table III, {comparison['configuration']})", "",
+                     *(f"{f:.2f}" for f in paper_hard.values()), ""])
     display(Markdown(tables.markdown(header, rows)))
 else:
     print(f"not run: no {contexts_path} (train one configuration on a data set of each "
