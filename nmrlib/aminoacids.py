@@ -2,7 +2,7 @@
 
 The residue table ``nmrlib/data/aminoacids.json`` (sources and licences in its ``_meta``)
 lists, per residue, the protons that a TOCSY of the residue sees, their shift statistics and
-the 1H-1H J couplings. Two contexts:
+the 1H-1H J couplings. Three contexts:
 
 * ``"protein"`` (default, the paper's setting): a residue inside a protein in H2O. Backbone
   HN included, exchangeable side-chain protons excluded, shifts drawn per sample from the
