@@ -21,7 +21,8 @@ PROFILES := smoke quick paper
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.py))
 NAMES := $(notdir $(basename $(NOTEBOOKS)))
 PKG := $(shell find nmrlib -type f \( -name '*.py' -o -name '*.json' -o -name '*.pt' \) | sort)
-SIMULATOR := nmrlib/tocsy/corpus.py nmrlib/tocsy/store.py nmrlib/tocsy/residues.py $(wildcard nmrlib/tocsy/spin/*.py)
+SIMULATOR := nmrlib/tocsy/corpus.py nmrlib/tocsy/store.py nmrlib/tocsy/residues.py \
+             nmrlib/tocsy/exchangeable.py nmrlib/data/aminoacids_h2o.json $(wildcard nmrlib/tocsy/spin/*.py)
 NBVAL := --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: all env data test smoke unit lint reproduce report golden lab clean distclean

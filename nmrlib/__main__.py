@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train-dlnmr": ("nmrlib.nus.train_dl", "train the DLNMR network on synthetic FIDs"),
     "train-unrolled": ("nmrlib.nus.train_unrolled", "train the unrolled IST on synthetic patches"),
     "train": ("nmrlib.tocsy.training", "train one classifier configuration"),
+    "contexts": ("nmrlib.tocsy.contexts", "compare one classifier over residue contexts"),
     "data": ("nmrlib.core.realdata", "list, fetch (sha256-checked) and locate the real data sets"),
     "tocsy-real": ("nmrlib.tocsy.real", "real vs simulated Thr/Val TOCSY: compare, classify"),
     "speech": ("nmrlib.tocsy.audio", "fetch the Fig. 1 speech clip (CMU ARCTIC, else espeak-ng)"),

@@ -224,7 +224,7 @@ for key, values in spinach_dev.items():
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 5))
 pair_ctx = {}
-for context in aa.CONTEXTS:
+for context in ("protein", "free"):  # (protein-h2o: VAL has no exchangeable side-chain H)
     pair_ctx[context] = states_spectrum(simulate("VAL", context=context,
                                                  selection=ds.DEFAULT_SELECTION)[1])
 levels = contour_levels(max(noise_sigma(s) for s in pair_ctx.values()), start=5, n=10)

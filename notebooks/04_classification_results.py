@@ -46,6 +46,7 @@ from nmrlib.core.repro import project_root, set_threads
 os.chdir(project_root())
 set_threads()
 
+import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -123,6 +124,34 @@ for name in tables.TABLE_III_MODELS:
         print(f"{name}: most confused {pairs}; ILE/LEU among the top 5: {bool(ile_leu)}")
     else:
         print(f"{name}: {results[name]['status']}")
+
+# %% [markdown]
+# ## The hard pairs in two residue contexts (ASN/ASP, GLN/GLU)
+# In the `protein` context both members of each pair have the same observed protons with
+# overlapping shifts; `protein-h2o` adds the side-chain NH a TOCSY of a protein in H2O
+# shows (ASN/GLN NH2, TRP HE1, ARG HE; `nmrlib.tocsy.exchangeable`). The same classifier and
+# settings trained on a data set of each context (`python -m nmrlib contexts` collects the
+# runs into `classification/contexts.json`; README "Residue contexts" gives the commands).
+
+# %%
+contexts_path = Path(results_dir) / "classification" / "contexts.json"
+if contexts_path.is_file():
+    comparison = json.loads(contexts_path.read_text())
+    print(f"{comparison['configuration']}, seeds {comparison['seeds']}, settings "
+          f"{comparison['settings']}")
+    header = ["context", "accuracy", *comparison["hard_residues"], "most confused (errors)"]
+    rows = [[context, f"{row['accuracy_mean']:.3f}",
+             *(f"{f:.2f}" for f in row["f1_hard"].values()),
+             ", ".join(f"{a}/{b} ({n})" for a, b, n in row["most_confused"])]
+            for context, row in comparison["contexts"].items()]
+    paper_hard = next(iter(comparison["contexts"].values()))["paper_f1_hard"]
+    if paper_hard:
+        rows.append([f"paper (Table III, {comparison['configuration']})", "",
+                     *(f"{f:.2f}" for f in paper_hard.values()), ""])
+    display(Markdown(tables.markdown(header, rows)))
+else:
+    print(f"not run: no {contexts_path} (train one configuration on a data set of each "
+          "context, then `python -m nmrlib contexts`; see README)")
 
 # %% [markdown]
 # ## Parameter counts

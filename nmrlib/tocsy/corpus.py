@@ -43,7 +43,7 @@ from nmrlib import __version__
 from nmrlib.core.cli import CliParser
 from nmrlib.core.repro import atomic_output, rng, source_fingerprint, torch_threads, write_json
 from nmrlib.core.shards import owner, parse_shard, shard_name
-from nmrlib.tocsy.residues import ACQUISITION, RESIDUES, spin_system
+from nmrlib.tocsy.residues import ACQUISITION, CONTEXTS, RESIDUES, spin_system
 from nmrlib.tocsy.spin import DEFAULT_SELECTION, PRECISIONS, check_selection
 from nmrlib.tocsy.store import (
     FORMAT,
@@ -198,7 +198,8 @@ PARENT_POLL_S = 0.2
 
 
 SIMULATOR_FILES = (
-    "tocsy/corpus.py", "tocsy/store.py", "tocsy/residues.py", "data/aminoacids.json",
+    "tocsy/corpus.py", "tocsy/store.py", "tocsy/residues.py", "tocsy/exchangeable.py",
+    "data/aminoacids.json", "data/aminoacids_h2o.json",
     *(f"tocsy/spin/{name}.py"
       for name in ("__init__", "algebra", "checks", "mixing", "network", "acquisition")),
 )
@@ -419,6 +420,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--precision", choices=PRECISIONS, default=None,
                         help="single: the lock propagation in float32, about 2x faster "
                              "(default: single for lock, double for in-phase)")
+    parser.add_argument("--context", choices=CONTEXTS, default=None,
+                        help=f"residue context (default {DEFAULTS['context']}; protein-h2o adds "
+                             "the side-chain NH a TOCSY in H2O sees, see "
+                             "nmrlib.tocsy.exchangeable)")
     parser.add_argument("--shard", default="0/1", metavar="I/N",
                         help="simulate only shard I of N (0 <= I < N; e.g. a Slurm array "
                              "task's $SLURM_ARRAY_TASK_ID/N); shards may share one --out")
@@ -427,7 +432,7 @@ def main(argv: list[str]) -> int:
                              "and simulate it anew (default: refuse)")
     args = parser.parse_args(argv[1:])
     out = Path(args.out or Path("data") / args.profile / "tocsy")
-    extra = {key: value for key in ("selection", "precision")
+    extra = {key: value for key in ("selection", "precision", "context")
              if (value := getattr(args, key)) is not None}
     root = simulate_dataset(out, profile=args.profile, workers=args.workers,
                             backend=args.backend, replace_stale=args.replace_stale,

@@ -2,7 +2,7 @@
 
 The residue table ``nmrlib/data/aminoacids.json`` (sources and licences in its ``_meta``)
 lists, per residue, the protons that a TOCSY of the residue sees, their shift statistics and
-the 1H-1H J couplings. Two contexts:
+the 1H-1H J couplings. Three contexts:
 
 * ``"protein"`` (default, the paper's setting): a residue inside a protein in H2O. Backbone
   HN included, exchangeable side-chain protons excluded, shifts drawn per sample from the
@@ -10,6 +10,9 @@ the 1H-1H J couplings. Two contexts:
   the table's observed [min, max] (redrawn, not clipped).
 * ``"free"``: the free amino acid in D2O (no exchangeable protons, no HN), shifts drawn
   around the GISSMO fitted values with sd 0.01 ppm (truncated at +/- 3 sd).
+* ``"protein-h2o"``: as ``"protein"`` plus the slowly exchanging side-chain NH that a
+  TOCSY in H2O sees (ASN/GLN NH2, TRP HE1, ARG HE) and their ASSUMED couplings; which
+  ones and why, with sources: :mod:`nmrlib.tocsy.exchangeable`.
 
 Sites: a CH3 is one site of 3 magnetically equivalent protons (treated exactly by
 ``nmrlib.tocsy.spin``); ring-flip pairs (Phe/Tyr HD1/HD2, HE1/HE2) share one drawn shift but stay
@@ -26,11 +29,13 @@ from importlib import resources
 
 import numpy as np
 
+from nmrlib.tocsy import exchangeable
+
 RESIDUES: tuple[str, ...] = (
     "ALA", "ARG", "ASN", "ASP", "CYS", "GLN", "GLU", "GLY", "HIS", "ILE",
     "LEU", "LYS", "MET", "PHE", "PRO", "SER", "THR", "TRP", "TYR", "VAL",
 )
-CONTEXTS = ("protein", "free")
+CONTEXTS = ("protein", "free", "protein-h2o")
 TRUNCATE_SD = 3.0
 FREE_SD_PPM = 0.01
 
@@ -112,18 +117,25 @@ def spin_system(code: str, context: str = "protein") -> SpinSystem:
     if context not in CONTEXTS:
         raise ValueError(f"unknown context {context!r}: expected one of {CONTEXTS}")
     entry = table()["residues"][code]
-    protons = [p for p in entry["protons"] if context == "protein" or not p["backbone"]]
+    protons = [p for p in entry["protons"] if context != "free" or not p["backbone"]]
+    couplings = entry["couplings"]
+    if context == exchangeable.CONTEXT:  # + the side-chain NH a TOCSY in H2O sees
+        protons = protons + exchangeable.observed_protons(code)
+        couplings = couplings + exchangeable.couplings(code)
     names = tuple(p["name"] for p in protons)
     index = {n: i for i, n in enumerate(names)}
     j = np.zeros((len(names), len(names)))
-    for a, b, value, _ in entry["couplings"]:
+    for a, b, value, _ in couplings:
         if a in index and b in index:
             j[index[a], index[b]] = j[index[b], index[a]] = value
-    if context == "protein":
+    if context != "free":
         stats = np.array([p["bmrb"][:4] for p in protons], dtype=float)
         mean, sd = stats[:, 0], stats[:, 1]
         low = np.maximum(mean - TRUNCATE_SD * sd, stats[:, 2])
         high = np.minimum(mean + TRUNCATE_SD * sd, stats[:, 3])
+        if context == exchangeable.CONTEXT:  # TRP HE1 reaches past the window: no folding
+            low, high = np.clip(low, *exchangeable.sweep_limits(ACQUISITION)), \
+                np.clip(high, *exchangeable.sweep_limits(ACQUISITION))
     else:
         mean = np.array([p["free_d2o_ppm"] for p in protons], dtype=float)
         sd = np.full(len(names), FREE_SD_PPM)
