@@ -43,7 +43,13 @@ from nmrlib import __version__
 from nmrlib.core.cli import CliParser
 from nmrlib.core.repro import atomic_output, rng, source_fingerprint, torch_threads, write_json
 from nmrlib.core.shards import owner, parse_shard, shard_name
-from nmrlib.tocsy.residues import ACQUISITION, CONTEXTS, RESIDUES, spin_system
+from nmrlib.tocsy.residues import (
+    ACQUISITION,
+    CONTEXTS,
+    DEFAULT_CONTEXT,
+    RESIDUES,
+    spin_system,
+)
 from nmrlib.tocsy.spin import DEFAULT_SELECTION, PRECISIONS, check_selection
 from nmrlib.tocsy.store import (
     FORMAT,
@@ -77,7 +83,7 @@ __all__ = ["DEFAULTS", "PROFILES", "SPLITS", "TocsyDataset", "chunk_path", "load
 DATASET_SELECTIONS = ("lock", "in-phase")
 
 
-DEFAULTS = dict(seed=0, context="protein", **ACQUISITION, snr=None, amp_tol=1e-7,
+DEFAULTS = dict(seed=0, context=DEFAULT_CONTEXT, **ACQUISITION, snr=None, amp_tol=1e-7,
                 selection=DEFAULT_SELECTION, precision=None, n_per_class=1000, chunk_size=50,
                 batch=8)
 
@@ -138,7 +144,7 @@ def simulate_chunk(params: dict, c: int, k: int, device: str | None = None):
 
 
 def sample_spectrum(code: str, index: int, *, seed: int, acquisition: dict,
-                    context: str = "protein", selection: str = DEFAULT_SELECTION,
+                    context: str = DEFAULT_CONTEXT, selection: str = DEFAULT_SELECTION,
                     snr: float | None = None,
                     device: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Sample ``index`` of residue ``code`` in ``context`` -- the data set's shift draw

@@ -23,7 +23,7 @@ EXTRA = {"ARG": ("HE",), "ASN": ("HD21", "HD22"), "GLN": ("HE21", "HE22"), "TRP"
 def test_protons_per_residue():
     assert H2O in aa.CONTEXTS
     for code in aa.RESIDUES:
-        base, h2o = aa.spin_system(code), aa.spin_system(code, H2O)
+        base, h2o = aa.spin_system(code, "protein"), aa.spin_system(code, H2O)
         assert h2o.names == base.names + EXTRA.get(code, ()), code
         assert h2o.context == H2O and h2o.label == base.label
         n = len(base.names)
@@ -124,3 +124,9 @@ def test_simulate_cli_rejects_an_unknown_context(capsys):
         ds.main(["simulate", "--context", "vacuum"])
     assert err.value.code == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_the_default_context_is_the_one_the_paper_supports():
+    """protein-h2o (see nmrlib.tocsy.residues): the data set, the sampler and the table agree."""
+    assert aa.DEFAULT_CONTEXT == "protein-h2o" == ds.DEFAULTS["context"]
+    assert aa.spin_system("ASN").names[-2:] == ("HD21", "HD22")

@@ -22,7 +22,7 @@ def test_residue_codes_and_labels():
 def test_table_matches_reference_facts(shared_dir):
     ref = json.loads((shared_dir / "reference/aminoacid_spin_systems.json").read_text())
     for code in aa.RESIDUES:
-        system = aa.spin_system(code)
+        system = aa.spin_system(code, "protein")
         entry = ref["amino_acids"][code]
         protons = {p["name"]: p for p in entry["protons"]}
         kept = [n for n, p in protons.items()
@@ -61,7 +61,7 @@ def test_ring_flip_pairs_share_a_shift_and_free_context_has_no_amide():
 
 
 def test_tocsy_topology():
-    comps = {code: aa.spin_system(code).components() for code in aa.RESIDUES}
+    comps = {code: aa.spin_system(code, "protein").components() for code in aa.RESIDUES}
     assert ["HE"] in comps["MET"]
     assert sorted(map(len, comps["LYS"])) == [10]
     assert ["HD1", "HD2", "HE1", "HE2", "HZ"] in comps["PHE"]
