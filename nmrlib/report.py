@@ -579,6 +579,7 @@ def build_report(profile: str, root: Path | None = None, out: Path | None = None
     refused (ValueError) rather than deleted.
     """
     from nmrlib.dataset import PROFILES as DATASET_PROFILES  # imports torch: only when building
+    from nmrlib.nus.sidebyside import side_by_side_html
 
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; choose one of {PROFILES}")
@@ -624,6 +625,7 @@ def build_report(profile: str, root: Path | None = None, out: Path | None = None
 <title>nmrlib report ({profile})</title><style>{STYLE}</style></head><body>
 <h1>nmrlib report — profile <code>{profile}</code></h1>
 <h2>Scorecard: the papers' numbers beside ours</h2>{scorecard_html(scores)}
+<h2>NUS methods side by side on every set</h2>{side_by_side_html(root / "results" / profile)}
 <h2>Paper figures and tables → notebooks</h2>
 <table><tr><th>paper</th><th>item</th><th>notebook</th><th>output</th></tr>{paper_rows}</table>
 <h2>Notebook runs</h2><table><tr><th>notebook</th><th>title</th></tr>{''.join(rows)}</table>
