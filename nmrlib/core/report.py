@@ -241,6 +241,7 @@ def build_report(profile: str, root: Path | None = None, out: Path | None = None
     ``out`` is replaced; a folder that exists, is not empty and holds no ``index.html`` is
     refused (ValueError) rather than deleted.
     """
+    from nmrlib.nus.sidebyside import side_by_side_html
     from nmrlib.tocsy.corpus import (
         PROFILES as DATASET_PROFILES,  # imports torch: only when building
     )
@@ -290,6 +291,7 @@ def build_report(profile: str, root: Path | None = None, out: Path | None = None
 <title>nmrlib report ({profile})</title><style>{STYLE}</style></head><body>
 <h1>nmrlib report — profile <code>{profile}</code></h1>
 <h2>Scorecard: the papers' numbers beside ours</h2>{scorecard_html(scores)}
+<h2>NUS methods side by side on every set</h2>{side_by_side_html(root / "results" / profile)}
 <h2>Paper figures and tables → notebooks</h2>
 <table><tr><th>paper</th><th>item</th><th>notebook</th><th>output</th></tr>{paper_rows}</table>
 <h2>Notebook runs</h2><table><tr><th>notebook</th><th>title</th></tr>{''.join(rows)}</table>

@@ -111,12 +111,28 @@ def test_virtual_echo_recovers_sparse_traces_and_follows_the_phase():
 def test_fast_svt_matches_exact(options):
     truth = _traces([1.0, 0.5, 0.2], peaks=3, n=48)
     fid, mask = _sampled(truth, 0.3, seed=2)
-    fast = reconstruct_lr(fid, mask, max_iter=60, **options)
+    fast = reconstruct_lr(fid, mask, max_iter=60, max_rank=None, **options)
     exact = reconstruct_lr(fid, mask, max_iter=60, svd="full", **options)
     assert (fast - exact).abs().max() < 1e-3
-    wide = reconstruct_lr(fid, mask, max_iter=60, rows=10, **options)   # wide Hankel matrices
+    wide = reconstruct_lr(fid, mask, max_iter=60, rows=10, max_rank=None,
+                          **options)   # wide Hankel matrices
     assert (wide - reconstruct_lr(fid, mask, max_iter=60, rows=10, svd="full", **options)
             ).abs().max() < 1e-3
+
+
+def test_rank_cap_is_a_truncated_svt_that_changes_little():
+    """max_rank="auto" (the measured points) keeps the subspace narrow: the result
+    is close to the uncapped one, and a cap above every rank changes nothing."""
+    truth = _traces([1.0, 0.5, 0.2], peaks=4, n=64)
+    fid, mask = _sampled(truth, 0.2, seed=3)
+    free = reconstruct_lr(fid, mask, p0=P0, max_rank=None)
+    auto = reconstruct_lr(fid, mask, p0=P0)
+    wide = reconstruct_lr(fid, mask, p0=P0, max_rank=10_000)
+    assert torch.equal(wide, free)
+    t = torch.from_numpy(truth)
+    err = [float(torch.linalg.vector_norm(x - t) / torch.linalg.vector_norm(t))
+           for x in (free, auto)]
+    assert err[1] <= err[0] + 0.02, err
 
 
 def test_types_and_shapes_are_kept():
@@ -140,6 +156,7 @@ def test_types_and_shapes_are_kept():
     ({"virtual_echo": True, "p1": -180.0}, "p1 = 0"), ({"p0": float("nan")}, "finite"),
     ({"rows": 1}, "rows"), ({"algorithm": "admm", "rows": 32}, "rows"),
     ({"rows": 63}, "rows"),                   # the default works on the 63-point echo
+    ({"max_rank": 0}, "max_rank"), ({"max_rank": "all"}, "max_rank"),
 ])
 def test_bad_options_raise(options, match):
     fid, mask = _sampled(_traces([1.0], peaks=2, n=32), 0.4)

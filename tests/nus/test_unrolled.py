@@ -167,3 +167,40 @@ def test_cli_train_unrolled_bad_profile_is_one_line(capsys):
 
     with pytest.raises(SystemExit):
         main(["train-unrolled", "--profile", "nope"])
+
+
+def test_unmeasured_point_gain_shrinks_towards_zero_filling(plane, tmp_path):
+    """g(m) = clamp(a + b ln(m / 16), 0, 1) scales the estimate between the measured points:
+    g = 0 is zero filling, g = 1 (the IST initialisation) the full estimate; a weight file
+    written before the gain existed loads with g = 1."""
+    y, mask, _ = plane
+    model = UnrolledIST(UnrolledConfig(iterations=20))
+    full = reconstruct_unrolled(y, mask, weights=model)
+    with torch.no_grad():
+        model.gain.copy_(torch.tensor([0.0, 0.0]))
+    assert np.array_equal(reconstruct_unrolled(y, mask, weights=model), y)
+    m = int(mask.sum())
+    with torch.no_grad():     # g = 0.5 at this trace's m
+        model.gain.copy_(torch.tensor([0.5 - 0.25 * np.log(m / 16), 0.25]))
+    half = reconstruct_unrolled(y, mask, weights=model)
+    assert np.allclose(half[:, ~mask], 0.5 * full[:, ~mask], atol=1e-12)
+    model.project_()
+    a, b = model.gain.detach().tolist()
+    assert 0 <= a <= 2 and 0 <= b <= 1
+    old = UnrolledIST(UnrolledConfig(iterations=20))
+    blob = {"config": old.cfg.__dict__,
+            "state_dict": {k: v for k, v in old.state_dict().items() if k != "gain"}}
+    torch.save(blob, tmp_path / "old.pt")
+    assert np.array_equal(reconstruct_unrolled(y, mask, weights=load_weights(tmp_path / "old.pt")),
+                          full)
+
+
+def test_peak_term_is_scale_free_and_sees_a_lost_peak():
+    from nmrlib.nus.train_unrolled import peak_term
+
+    t = torch.arange(32)
+    clean = (torch.exp(2j * torch.pi * 0.2 * t) + 0.3 * torch.exp(2j * torch.pi * 0.6 * t))
+    clean = clean.reshape(1, -1).repeat(2, 1)
+    assert float(peak_term(3.0 * clean, clean, columns=2)) == pytest.approx(0.0, abs=1e-5)
+    lost = torch.exp(2j * torch.pi * 0.2 * t).reshape(1, -1).repeat(2, 1)
+    assert float(peak_term(lost, clean, columns=2)) > 0.05
