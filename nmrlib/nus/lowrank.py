@@ -112,6 +112,9 @@ automatically while the smallest kept singular value still exceeds the threshold
 small ``q x q`` eigenproblem solved in double precision (``svd="full"`` uses the exact
 eigen-decomposition of ``A^H A``; slower, for checks). Converged ADMM traces leave the
 active set, so the cost falls as traces converge.
+
+The Hankel algebra (matrices, adjoints, the virtual echo, truncated SVT) is
+:mod:`nmrlib.nus.hankel`.
 """
 
 from __future__ import annotations
@@ -121,207 +124,19 @@ import numbers
 
 import torch
 
-__all__ = ["reconstruct_lr", "hankel", "hankel_adjoint", "echo_extend", "echo_fold"]
+from nmrlib.nus.hankel import (
+    HankelOp,
+    _anti_diagonal_counts,
+    _SubspaceSVT,
+    _svt_full,
+    echo_extend,
+    echo_fold,
+    hankel,
+    hankel_adjoint,
+    lowrank_adjoint,
+)
 
-
-def hankel(x: torch.Tensor, rows: int) -> torch.Tensor:
-    """Hankel matrices ``(..., rows, n - rows + 1)`` of the traces ``x (..., n)`` (a view)."""
-    return x.unfold(-1, x.shape[-1] - rows + 1, 1)
-
-
-def hankel_adjoint(z: torch.Tensor) -> torch.Tensor:
-    """Adjoint of :func:`hankel`: sums of the anti-diagonals of ``z (..., L, K)`` -> ``(..., n)``.
-
-    Shear trick: pad each row with L zeros and re-read the buffer with row length K+L-1,
-    which shifts row i by i columns; summing the rows gives the anti-diagonal sums.
-    """
-    *lead, rows, cols = z.shape
-    n = rows + cols - 1
-    padded = torch.zeros((*lead, rows, cols + rows), dtype=z.dtype, device=z.device)
-    padded[..., :cols] = z
-    flat = padded.reshape(*lead, rows * (cols + rows))[..., : rows * n]
-    return flat.reshape(*lead, rows, n).sum(-2)
-
-
-def echo_extend(s: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Hermitian extension of phased traces ``s (B, n)``: ``(B, 2n - 1)`` and its mask.
-
-    ``v = (conj s_{n-1}, ..., conj s_1, Re s_0, s_1, ..., s_{n-1})``; index ``n - 1`` is t = 0.
-    """
-    v = torch.cat([s[..., 1:].flip(-1).conj(), s[..., :1].real.to(s.dtype), s[..., 1:]], -1)
-    vm = torch.cat([mask[..., 1:].flip(-1), mask[..., :1], mask[..., 1:]], -1)
-    return v, vm
-
-
-def echo_fold(v: torch.Tensor) -> torch.Tensor:
-    """Traces ``(B, n)`` from ``(B, 2n - 1)`` echoes: the mean of the two halves' estimates."""
-    n = (v.shape[-1] + 1) // 2
-    out = v[..., n - 1:].clone()
-    out[..., 1:] = 0.5 * (out[..., 1:] + v[..., : n - 1].flip(-1).conj())
-    out[..., 0] = out[..., 0].real.to(v.dtype)
-    return out
-
-
-def _shrink(sig: torch.Tensor, thresh) -> torch.Tensor:
-    """Soft-threshold factors ``(sigma - t)_+ / sigma`` (``thresh`` float or ``(B, 1)``)."""
-    return torch.where(sig > thresh, (sig - thresh) / sig.clamp_min(1e-300), 0.0)
-
-
-def _svt_full(a: torch.Tensor, thresh) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Exact singular-value soft thresholding via eigh of ``A^H A`` (input precision).
-
-    ``thresh`` a float or a ``(B, 1)`` tensor. Returns ``(SVT(A), V, sigma)`` with right
-    singular vectors and values ascending. A wide ``A`` is handled through ``A A^H`` (the
-    smaller eigenproblem); ``V`` then holds left singular vectors.
-    """
-    if a.shape[-2] < a.shape[-1]:
-        z, vecs, sig = _svt_full(a.mH, thresh)
-        return z.mH, vecs, sig
-    evals, vecs = torch.linalg.eigh(a.mH @ a)
-    sig = evals.clamp_min(0).sqrt()
-    scale = _shrink(sig, thresh)
-    vecs = vecs.to(a.dtype)
-    return (a @ vecs) * scale.to(a.real.dtype).unsqueeze(-2) @ vecs.mH, vecs, sig
-
-
-class _SubspaceSVT:
-    """Warm-started block power iteration for the SVT of a slowly changing batch of matrices.
-
-    The subspace width follows the largest number of singular values above the threshold
-    in the batch plus a margin: it widens while the smallest computed value still exceeds
-    the threshold and narrows as the iterate becomes low-rank. When it would exceed half
-    the smaller matrix dimension, the exact SVT is used instead (cheaper at that point).
-    The threshold is a float or a ``(B, 1)`` tensor (one per matrix).
-    """
-
-    def __init__(self, batch: int, cols: int, rank: int, dtype, device, generator,
-                 margin: int = 8, rtol: float = 0.02, cap: int | None = None):
-        self.cols, self.margin, self.generator, self.rtol = cols, margin, generator, rtol
-        self.cap = cols if cap is None else max(1, min(cap, cols))  # widest subspace
-        self.v = self._random(batch, min(rank, self.cap), dtype, device)
-
-    def _random(self, batch, q, dtype, device):
-        real = torch.randn((batch, self.cols, q, 2), generator=self.generator, dtype=torch.float64)
-        return torch.view_as_complex(real).to(dtype=dtype, device=device)
-
-    def keep(self, idx: torch.Tensor) -> None:
-        self.v = self.v[idx]
-
-    def _next_width(self, sig: torch.Tensor, thresh) -> int:
-        above = int((sig > thresh * (1 + self.rtol)).sum(-1).max())
-        return min(self.cap, max(self.margin, above + self.margin))
-
-    def _full(self, a: torch.Tensor, thresh) -> torch.Tensor:
-        """Exact SVT; keeps the leading right singular vectors as the next warm start."""
-        z, vecs, sig = _svt_full(a, thresh)
-        width = min(self._next_width(sig, thresh), vecs.shape[-1])
-        lead = vecs[..., -width:]
-        self.v = torch.linalg.qr(a.mH @ lead).Q if a.shape[-2] < a.shape[-1] else lead
-        return z
-
-    def __call__(self, a: torch.Tensor, thresh, power_steps: int = 1, factors: bool = False,
-                 op: HankelOp | None = None):
-        """SVT of ``a``; with ``factors`` the pair ``(U S', V^H)`` instead of the product
-        (the exact fallback still returns the product). ``op``: ``a`` is that Hankel
-        operator, whose products are taken by FFT."""
-        small = min(a.shape[-2:])
-        if 2 * self.v.shape[-1] > small:
-            return self._full(a, thresh)
-        mul = op.mul if op is not None else a.__matmul__
-        rmul = op.rmul if op is not None else (lambda q: q.mH @ a)
-        while True:
-            v = self.v
-            for _ in range(power_steps - 1):
-                v = torch.linalg.qr(rmul(torch.linalg.qr(mul(v)).Q).mH).Q
-            q = _orth(mul(v))                                 # (B, L, r) range basis
-            b = rmul(q)                                       # (B, r, K)
-            evals, w = torch.linalg.eigh((b @ b.mH).to(torch.complex128))
-            sig = evals.clamp_min(0).sqrt()                   # ascending
-            rank = v.shape[-1]
-            if bool((sig[:, :1] <= thresh * (1 + self.rtol)).all()) or rank >= self.cap:
-                break     # all values above the threshold found, or the cap: truncated SVT
-            # some matrix has all r singular values above threshold: widen the subspace
-            extra = min(max(self.margin, rank // 2), self.cap - rank)
-            self.v = torch.cat([v, self._random(v.shape[0], extra, v.dtype, v.device)], -1)
-            if 2 * self.v.shape[-1] > small:
-                return self._full(a, thresh)
-            power_steps = 2
-        scale = _shrink(sig, thresh)
-        w = w.to(a.dtype)
-        u = q @ w                                              # left singular vectors
-        vh = w.mH @ b                                          # sigma * V^H (ascending)
-        # warm start for the next call: the leading right singular vectors
-        width = min(rank, self._next_width(sig, thresh))
-        lead, top = vh[..., -width:, :].mH, sig[..., -width:]
-        if bool((top > 1e-6 * sig[..., -1:]).all()):   # its columns are orthogonal: normalise
-            self.v = lead / top.to(lead.real.dtype).unsqueeze(-2)
-        else:                                           # (near) rank-deficient: orthonormalise
-            self.v = torch.linalg.qr(lead).Q
-        if factors:
-            return u * scale.to(a.real.dtype).unsqueeze(-2), vh
-        return (u * scale.to(a.real.dtype).unsqueeze(-2)) @ vh
-
-
-class HankelOp:
-    """Products with the Hankel matrices ``H x`` (``rows`` x K) of traces ``x (B, N)`` by
-    FFT: ``(H x) V`` is a correlation of x with each column of V, O(q N log N) for q
-    columns instead of O(rows K q). A transform of ``size`` >= N points suffices: the
-    circular wrap-around falls outside the K - 1 .. N - 1 window read back."""
-
-    def __init__(self, x: torch.Tensor, rows: int):
-        self.rows, self.cols = rows, x.shape[-1] - rows + 1
-        self.size = 1 << (x.shape[-1] - 1).bit_length()
-        self.fx = torch.fft.fft(x, self.size).unsqueeze(-1)              # (B, size, 1)
-        self.fxc = torch.fft.fft(x.conj(), self.size).unsqueeze(-1)
-
-    def mul(self, v: torch.Tensor) -> torch.Tensor:
-        """``(H x) @ v`` for ``v (B, K, q)``."""
-        out = torch.fft.ifft(self.fx * torch.fft.fft(v.flip(-2), self.size, dim=-2), dim=-2)
-        return out[..., self.cols - 1:self.cols - 1 + self.rows, :]
-
-    def norm(self, steps: int = 30) -> torch.Tensor:
-        """The largest singular value of each ``H x`` (B,), by ``steps`` power steps
-        from a fixed start (relative error ~ (sigma_2 / sigma_1)^(2 steps))."""
-        v = torch.ones((self.fx.shape[0], self.cols, 1), dtype=self.fx.dtype,
-                       device=self.fx.device)
-        for _ in range(steps):
-            u = self.mul(v)
-            v = self.rmul(u / torch.linalg.vector_norm(u, dim=-2, keepdim=True)
-                          .clamp_min(1e-300)).mH
-            v = v / torch.linalg.vector_norm(v, dim=-2, keepdim=True).clamp_min(1e-300)
-        return torch.linalg.vector_norm(self.mul(v), dim=(-2, -1))
-
-    def rmul(self, q: torch.Tensor) -> torch.Tensor:
-        """``q^H @ (H x)`` for ``q (B, rows, r)``."""
-        out = torch.fft.ifft(self.fxc * torch.fft.fft(q.flip(-2), self.size, dim=-2), dim=-2)
-        return out[..., self.rows - 1:self.rows - 1 + self.cols, :].mH
-
-
-def _orth(y: torch.Tensor) -> torch.Tensor:
-    """An orthonormal basis of the columns of ``y (B, L, r)``: Cholesky QR (Gram matrix in
-    double precision; one batched matmul instead of B Householder QRs), Householder QR
-    where the Gram matrix is not numerically positive definite."""
-    gram = y.mH.to(torch.complex128) @ y.to(torch.complex128)
-    chol, info = torch.linalg.cholesky_ex(gram)
-    if bool((info != 0).any()):
-        return torch.linalg.qr(y).Q
-    eye = torch.eye(y.shape[-1], dtype=chol.dtype, device=chol.device)
-    inv = torch.linalg.solve_triangular(chol.mH, eye, upper=True)     # R^-1, R = L^H
-    q = y.to(torch.complex128) @ inv
-    return q.to(y.dtype)
-
-
-def lowrank_adjoint(u: torch.Tensor, vh: torch.Tensor) -> torch.Tensor:
-    """:func:`hankel_adjoint` of ``u @ vh`` (``(B, L, r)``, ``(B, r, K)``) without forming it.
-
-    The anti-diagonal sums of an outer product are the linear convolution of its factors,
-    so the adjoint is the sum over r of FFT convolutions: O(r N log N) instead of the
-    O(L K r) product and O(L K) sums (N = L + K - 1).
-    """
-    n = u.shape[-2] + vh.shape[-1] - 1
-    size = 1 << (n - 1).bit_length()
-    conv = (torch.fft.fft(u, size, dim=-2) * torch.fft.fft(vh, size, dim=-1).mT).sum(-1)
-    return torch.fft.ifft(conv, dim=-1)[..., :n]
+__all__ = ["reconstruct_lr"]
 
 
 def _steps(count: int, progress: bool, desc: str):
@@ -330,12 +145,6 @@ def _steps(count: int, progress: bool, desc: str):
     from tqdm.auto import tqdm
 
     return tqdm(range(count), desc=desc, leave=False)
-
-
-def _anti_diagonal_counts(y: torch.Tensor, rows: int) -> torch.Tensor:
-    """``H* H`` of the traces ``y (B, N)``: how many Hankel entries hold each point, (1, N)."""
-    cols = y.shape[-1] - rows + 1
-    return hankel_adjoint(torch.ones((1, rows, cols), dtype=y.real.dtype, device=y.device))
 
 
 def _svt_step(svt, a: torch.Tensor, thresh, first: bool) -> torch.Tensor:
@@ -416,6 +225,31 @@ def _finite(name: str, value, *, positive: bool = False) -> float:
     return float(value)
 
 
+def _checked_options(*, algorithm, svd, max_iter, rank, lam, beta, tau, tol, i_mult, final,
+                     virtual_echo, p0, p1, scale) -> dict:
+    """The numeric options of :func:`reconstruct_lr`, checked (ValueError naming the bad
+    one) and with ``max_iter`` defaulted per algorithm (ADMM 300, SVT 100)."""
+    if algorithm not in {"auto", "admm", "svt"}:
+        raise ValueError(f"algorithm must be 'auto', 'admm' or 'svt', got {algorithm!r}")
+    if svd not in {"subspace", "full"}:
+        raise ValueError(f"svd must be 'subspace' or 'full', got {svd!r}")
+    out = {"max_iter": _positive_int("max_iter", 300 if algorithm == "admm" and max_iter is None
+                                     else 100 if max_iter is None else max_iter),
+           "rank": _positive_int("rank", rank), "tol": _finite("tol", tol),
+           "i_mult": _finite("i_mult", i_mult), "final": _finite("final", final),
+           **{k: _finite(k, v, positive=True)
+              for k, v in (("lam", lam), ("beta", beta), ("tau", tau))},
+           "scale": None if scale is None else _finite("scale", scale, positive=True)}
+    if not 0 <= out["final"] < out["i_mult"] <= 1:
+        raise ValueError(f"LR needs 0 <= final < i_mult <= 1, got final={final!r}, "
+                         f"i_mult={i_mult!r}")
+    if not all(isinstance(p, numbers.Real) and math.isfinite(p) for p in (p0 or 0.0, p1)):
+        raise ValueError(f"phases must be finite, got p0={p0!r}, p1={p1!r}")
+    if virtual_echo and p1 != 0:
+        raise ValueError("the virtual echo needs p1 = 0 (phase the data first or use p1=0)")
+    return out
+
+
 def reconstruct_lr(
     fid,
     mask,
@@ -460,26 +294,10 @@ def reconstruct_lr(
     """
     from nmrlib.nus.reconstruct import check_traces
 
-    if algorithm not in {"auto", "admm", "svt"}:
-        raise ValueError(f"algorithm must be 'auto', 'admm' or 'svt', got {algorithm!r}")
-    if svd not in {"subspace", "full"}:
-        raise ValueError(f"svd must be 'subspace' or 'full', got {svd!r}")
-    max_iter = _positive_int("max_iter", 300 if algorithm == "admm" and max_iter is None
-                             else 100 if max_iter is None else max_iter)
-    rank = _positive_int("rank", rank)
-    lam, beta, tau = (_finite(k, v, positive=True) for k, v in
-                      (("lam", lam), ("beta", beta), ("tau", tau)))
-    tol = _finite("tol", tol)
-    i_mult, final = _finite("i_mult", i_mult), _finite("final", final)
-    if not 0 <= final < i_mult <= 1:
-        raise ValueError(f"LR needs 0 <= final < i_mult <= 1, got final={final!r}, "
-                         f"i_mult={i_mult!r}")
-    if not all(isinstance(p, numbers.Real) and math.isfinite(p) for p in (p0 or 0.0, p1)):
-        raise ValueError(f"phases must be finite, got p0={p0!r}, p1={p1!r}")
-    if virtual_echo and p1 != 0:
-        raise ValueError("the virtual echo needs p1 = 0 (phase the data first or use p1=0)")
-    if scale is not None:
-        scale = _finite("scale", scale, positive=True)
+    o = _checked_options(algorithm=algorithm, svd=svd, max_iter=max_iter, rank=rank, lam=lam,
+                         beta=beta, tau=tau, tol=tol, i_mult=i_mult, final=final,
+                         virtual_echo=virtual_echo, p0=p0, p1=p1, scale=scale)
+    max_iter, rank, scale = o["max_iter"], o["rank"], o["scale"]
     y0 = torch.as_tensor(fid)
     m0 = torch.as_tensor(mask)
     check_traces(y0, m0)
@@ -513,11 +331,11 @@ def reconstruct_lr(
     svt = (_SubspaceSVT(y.shape[0], length - rows + 1, rank, y.dtype, dev, gen, cap=cap)
            if svd == "subspace" else None)
     if algorithm == "admm":
-        x = _admm(y, m, rows, lam=lam, beta=beta, tau=tau, max_iter=max_iter, tol=tol,
-                  svt=svt, progress=progress)
+        x = _admm(y, m, rows, lam=o["lam"], beta=o["beta"], tau=o["tau"], max_iter=max_iter,
+                  tol=o["tol"], svt=svt, progress=progress)
     else:
-        x = _continuation(y, m, rows, iterations=max_iter, i_mult=i_mult, final=final,
-                          svt=svt, echo=virtual_echo, progress=progress)
+        x = _continuation(y, m, rows, iterations=max_iter, i_mult=o["i_mult"],
+                          final=o["final"], svt=svt, echo=virtual_echo, progress=progress)
     if virtual_echo:
         # measured points as measured (Im s_0 is not in the echo; unsampled it stays 0)
         x = torch.where(m0.to(dev).expand(y0.shape), y0.to(dev) / norm, echo_fold(x) / rot)

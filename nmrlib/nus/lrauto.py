@@ -14,7 +14,7 @@ import math
 import numpy as np
 import torch
 
-from nmrlib.nus.lowrank import hankel
+from nmrlib.nus.hankel import hankel
 
 __all__ = ["auto_options", "estimate_f1_phase", "ls_refit"]
 

@@ -14,7 +14,8 @@ import pytest
 import torch
 
 from nmrlib.core.repro import rng
-from nmrlib.nus.lowrank import echo_extend, echo_fold, reconstruct_lr
+from nmrlib.nus.hankel import echo_extend, echo_fold
+from nmrlib.nus.lowrank import reconstruct_lr
 from nmrlib.nus.nmrio import process_indirect
 from nmrlib.nus.reconstruct import apply_schedule
 from nmrlib.nus.schedules import points_for_density, poisson_gap
