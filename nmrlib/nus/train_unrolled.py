@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from nmrlib.core.checkpoints import read_checkpoint, restore_checkpoint, save_checkpoint
 from nmrlib.core.cli import CliParser
 from nmrlib.core.distributed import (
     World,
@@ -63,10 +64,8 @@ from nmrlib.core.repro import (
     check_output,
     environment_report,
     git_commit,
-    load_torch,
     require_int,
     rng,
-    save_torch,
     write_json,
 )
 from nmrlib.nus.schedules import mask_from_schedule, poisson_gap
@@ -223,10 +222,6 @@ def evaluate(model: UnrolledIST, s: UnrolledSettings) -> float:
     return total / s.val_size
 
 
-CHECKPOINT_KEYS = ("settings", "model", "optimizer", "scheduler", "step", "history",
-                   "elapsed_s")
-
-
 def train(s: UnrolledSettings, out_dir: str | Path, *, weights: str | Path | None = None,
           time_limit_min: float | None = None, profile: str | None = None,
           progress: bool = True, snapshot_every: int | None = None) -> dict:
@@ -276,21 +271,12 @@ def train(s: UnrolledSettings, out_dir: str | Path, *, weights: str | Path | Non
 
 def _resume(path: Path, settings: dict, model, opt, sched) -> dict | None:
     """The progress of an interrupted run (loaded into the objects), or None."""
-    if not path.is_file():
+    ckpt = read_checkpoint(path, _plain(settings))
+    if ckpt is None:
         return None
-    ckpt = load_torch(path, "checkpoint", CHECKPOINT_KEYS)
-    if ckpt["settings"] != _plain(settings):
-        raise ValueError(f"{path} was written with other settings; use another "
-                         "out_dir or delete it")
-    try:
-        model.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["optimizer"])
-        sched.load_state_dict(ckpt["scheduler"])
-    except (KeyError, RuntimeError, TypeError, ValueError) as err:
-        raise ValueError(f"checkpoint {path} does not fit this model ({type(err).__name__}); "
-                         "delete it to retrain") from err
-    return {"step": int(ckpt["step"]), "history": list(ckpt["history"]),
-            "elapsed_s": float(ckpt["elapsed_s"])}
+    state = restore_checkpoint(ckpt, path, model=model, optimizer=opt, scheduler=sched)
+    return {"step": int(state["step"]), "history": list(state["history"]),
+            "elapsed_s": float(state["elapsed_s"])}
 
 
 def _loop(s: UnrolledSettings, model, opt, sched, state: dict, out_dir: Path, world: World,
@@ -332,9 +318,8 @@ def _loop(s: UnrolledSettings, model, opt, sched, state: dict, out_dir: Path, wo
                                          "elapsed_s": round(state["elapsed_s"], 1)})
                 bar.write(f"step {step}: {state['history'][-1]}")
                 if world.is_main:
-                    save_torch({"settings": _plain(asdict(s)), "model": model.state_dict(),
-                                "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                                **state}, out_dir / "checkpoint.pt")
+                    save_checkpoint(out_dir / "checkpoint.pt", _plain(asdict(s)), model=model,
+                                    optimizer=opt, scheduler=sched, **state)
             if world.is_main and snapshot_every and step % snapshot_every == 0:
                 save_weights(model, out_dir / "snapshots" / f"step_{step:06d}.pt",
                              {"snapshot": True, "steps": step, "settings": asdict(s),
