@@ -25,8 +25,8 @@ import numpy as np
 def evaluate(data, methods: dict, levels, n_schedules: int) -> dict:
     """``{label: {level: [R² per schedule]}}``; a method is a DLNMR weight path, "ist", "zf",
     or ``("unrolled", path)`` (unrolled IST weights; path None: the committed ones)."""
-    from nmrlib.nus.dleval import schedule_mask, timed_reconstruct
-    from nmrlib.nus.metrics import peak_intensity_r2, pick_peaks
+    from nmrlib.nus.metrics import pick_peaks
+    from nmrlib.nus.studies import ZERO_FILLED, schedule_mask, score_schedule
 
     peaks = pick_peaks(data.reference, threshold_sigma=10.0)
     n = data.fid.shape[1]
@@ -35,18 +35,15 @@ def evaluate(data, methods: dict, levels, n_schedules: int) -> dict:
         for k in range(n_schedules):
             mask = schedule_mask(n, level, k)
             for label, how in methods.items():
-                if how == "zf":
-                    full = data.fid * mask
-                elif how == "ist":
-                    full = timed_reconstruct(data.fid, mask, "ist")[0]
+                if how in ("zf", "ist"):
+                    method, options = {"zf": ZERO_FILLED, "ist": "ist"}[how], None
                 elif isinstance(how, tuple):
-                    full = timed_reconstruct(data.fid, mask, "unrolled",
-                                             options={"weights": how[1]} if how[1] else {})[0]
+                    method, options = "unrolled", {"weights": how[1]} if how[1] else {}
                 else:
-                    full = timed_reconstruct(data.fid, mask, "dl", options={"weights": how})[0]
-                spectrum = np.real(data.to_spectrum(full))
-                out[label][level].append(
-                    float(peak_intensity_r2(data.reference, spectrum, peaks=peaks)["r2"]))
+                    method, options = "dl", {"weights": how}
+                _, score, _ = score_schedule(data.fid, mask, data.reference, data.to_spectrum,
+                                             method, options=options, peaks=peaks)
+                out[label][level].append(float(score["r2"]))
     return out
 
 

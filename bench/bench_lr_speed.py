@@ -23,8 +23,8 @@ VARIANTS = {"auto": "auto", "none": None}
 
 def score(data, mask, method: str, options: dict, peaks) -> tuple[float, float]:
     """(peak-intensity R², seconds) of one reconstruction of ``data`` sampled at ``mask``."""
-    from nmrlib.nus.dleval import timed_reconstruct
     from nmrlib.nus.metrics import peak_intensity_r2
+    from nmrlib.nus.studies import timed_reconstruct
 
     full, seconds = timed_reconstruct(data.fid, mask, method, options=options)
     spectrum = np.real(data.to_spectrum(full))

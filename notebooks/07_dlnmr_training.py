@@ -170,7 +170,7 @@ for label, err in err_stage.items():
     print(f"  {label} after each stage:", [round(e, 2) for e in err])
 
 # %%
-best = min(recs, key=lambda k: np.mean(errors[k]))
+best = list(recs)[int(np.argmin([np.mean(errors[k]) for k in recs]))]
 i = int(np.argsort(errors[best])[len(errors[best]) // 2])  # its median example
 fig, ax = plt.subplots(figsize=(8, 3))
 for spec, label in ((target[i], "fully sampled"), (np.fft.fft(y[i]), "zero-filled"),

@@ -73,6 +73,7 @@ from nmrlib.core.repro import project_root, set_threads
 os.chdir(project_root())
 set_threads()
 
+from functools import partial
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -85,16 +86,19 @@ from nmrlib.nus.dleval import (
     load_real_set,
     lr_options_for,
     peak_window,
-    r2_vs_nus,
     r2_vs_nus_3d,
-    schedule_mask,
-    summarise,
     synthetic_set,
-    timed_reconstruct,
 )
 from nmrlib.nus.dlnmr import TEN_STAGE_WEIGHTS, reconstruct_dl_3d, weights_info
-from nmrlib.nus.metrics import peak_intensity_r2, pick_peaks
-from nmrlib.nus.sidebyside import side_by_side, side_by_side_text, zero_filling_r2
+from nmrlib.nus.metrics import pick_peaks
+from nmrlib.nus.sidebyside import side_by_side, side_by_side_text
+from nmrlib.nus.studies import (
+    ZERO_FILLED,
+    r2_vs_nus,
+    schedule_mask,
+    summarise,
+    timed_reconstruct,
+)
 from nmrlib.nus.unrolled import reconstruct_unrolled_3d
 
 weights = {"dl": weights_path, "dl10": str(TEN_STAGE_WEIGHTS)}
@@ -147,7 +151,7 @@ for d in datasets:
     results[d.name] = r2_vs_nus(
         d, methods, levels, counts, seed=seed, device=device, options=set_options[d.name],
         threshold_sigma=threshold_sigma,
-        keep=lambda method, level, s: level == show_level and s == seed)
+        examples={(show_level, seed)})
 summary = {name: summarise(res, methods, levels) for name, res in results.items()}
 
 # %%
@@ -171,7 +175,7 @@ for d in datasets:
     for ax, method in zip(axes[1:], methods, strict=True):
         spec = ex[(method, show_level, seed)]
         contour2d(ax, spec, d.x_ppm, d.y_ppm, d.levels)
-        r2 = peak_intensity_r2(d.reference, spec, threshold_sigma=threshold_sigma)["r2"]
+        r2 = results[d.name][method][show_level]["r2"][0]   # schedule seed `seed` is k = 0
         ax.set_title(f"{method.upper()} {show_level:.0%}: R² {r2:.3f}", fontsize=9)
     fig.tight_layout()
     savefig(fig, figures_dir, "dlnmr_eval_spectra_" + d.name.replace(" ", "_"))
@@ -262,8 +266,9 @@ for (name, dev), row in timing.items():
 # not, computed from these numbers (`nmrlib.nus.sidebyside`; the HTML report shows the same).
 
 # %%
-zf_results = {d.name: zero_filling_r2(d, levels, n_schedules, seed=seed,
-                                      threshold_sigma=threshold_sigma) for d in datasets}
+zf_results = {d.name: r2_vs_nus(d, [ZERO_FILLED], levels, n_schedules, seed=seed,
+                                threshold_sigma=threshold_sigma)[ZERO_FILLED]
+              for d in datasets}
 table = side_by_side(results, timing, levels, zf_results)
 print(side_by_side_text(table, levels))
 
@@ -279,11 +284,11 @@ print(side_by_side_text(table, levels))
 # points halved, 2D FFT; R² of peak intensities in the 3D spectrum.
 
 # %%
-methods_3d = {m: (lambda y, mk, w=weights[m]: reconstruct_dl_3d(y, mk, weights=w, device=device))
+methods_3d = {m: partial(reconstruct_dl_3d, weights=weights[m], device=device)
               for m in methods if m.startswith("dl")}
 if "unrolled" in methods:
-    methods_3d["unrolled"] = lambda y, mk: reconstruct_unrolled_3d(y, mk, device=device)
-methods_3d["ist"] = lambda y, mk: ist_2d(y, mk, device=device)
+    methods_3d["unrolled"] = partial(reconstruct_unrolled_3d, device=device)
+methods_3d["ist"] = partial(ist_2d, device=device)
 study_3d = r2_vs_nus_3d(shape_3d, methods_3d, levels_3d, n_schedules_3d, seed=seed,
                         threshold_sigma=threshold_sigma)
 r2_3d = {m: {lv: study_3d[m][lv]["r2"] for lv in levels_3d} for m in methods_3d}

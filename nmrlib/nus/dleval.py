@@ -12,14 +12,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from nmrlib.nus.schedules import mask_from_schedule, points_for_density, poisson_gap
-from nmrlib.nus.studies import ReferenceSet
+from nmrlib.nus.schedules import mask_from_schedule, points_for_density
+from nmrlib.nus.studies import ReferenceSet, score_schedule
 from nmrlib.nus.synthetic import synthetic_nd
 
 
@@ -141,7 +140,6 @@ def r2_vs_nus_3d(shape: Sequence[int], methods: dict[str, Callable], levels: Seq
     schedules are 2D Poisson-gap (seeds ``seed`` + k), the same for every method.
     Returns ``{method: {level: {"r2": [...], "seconds": [...]}}}``.
     """
-    from nmrlib.nus.metrics import peak_intensity_r2
     from nmrlib.nus.schedules import poisson_gap_2d
 
     indirect = tuple(int(n) for n in shape[1:])
@@ -156,74 +154,9 @@ def r2_vs_nus_3d(shape: Sequence[int], methods: dict[str, Callable], levels: Seq
                 mask = mask_from_schedule(poisson_gap_2d(indirect, m_points, seed=seed + k),
                                           indirect)
                 for name, method in methods.items():
-                    start = time.perf_counter()
-                    rec = method(full * mask, mask)
-                    out[name][level]["seconds"].append(time.perf_counter() - start)
-                    out[name][level]["r2"].append(float(peak_intensity_r2(
-                        reference, spectrum_3d(rec), threshold_sigma=threshold_sigma)["r2"]))
+                    _, score, seconds = score_schedule(full, mask, reference, spectrum_3d,
+                                                       method, threshold_sigma=threshold_sigma)
+                    out[name][level]["seconds"].append(seconds)
+                    out[name][level]["r2"].append(float(score["r2"]))
                     bar.update(1)
     return out
-
-
-def schedule_mask(n: int, level: float, seed: int) -> np.ndarray:
-    """Boolean mask of a sine-weighted Poisson-gap schedule at ``level`` of ``n`` points."""
-    return mask_from_schedule(poisson_gap(n, points_for_density(n, level), seed=seed), n)
-
-
-def timed_reconstruct(fid: np.ndarray, mask: np.ndarray, method: str, *, device: str = "cpu",
-                      options: dict | None = None) -> tuple[np.ndarray, float]:
-    """(full traces, wall-clock seconds) of one ``reconstruct`` call."""
-    from nmrlib.nus.reconstruct import reconstruct
-
-    start = time.perf_counter()
-    out = reconstruct(fid * mask, mask, method=method, device=device, **(options or {}))
-    if device.startswith("cuda"):
-        import torch
-
-        torch.cuda.synchronize()
-    return np.asarray(out), time.perf_counter() - start
-
-
-def r2_vs_nus(data: ReferenceSet, methods: Sequence[str], levels: Sequence[float],
-              n_schedules: int | dict[str, int], *, seed: int = 0, device: str = "cpu",
-              options: dict[str, dict] | None = None, threshold_sigma: float = 10.0,
-              keep: Callable[[str, float, int], bool] | None = None) -> dict:
-    """R² (and seconds) per method and level over ``n_schedules`` Poisson-gap seeds.
-
-    ``n_schedules`` may be a dict per method (a slow method can get fewer schedules; the
-    first k seeds are shared, so every method sees the same schedules as far as it goes).
-
-    Returns ``{method: {level: {"r2": [...], "seconds": [...]}}}`` plus, under
-    ``"examples"``, the spectra for which ``keep(method, level, schedule_seed)`` is true.
-    """
-    from nmrlib.nus.metrics import peak_intensity_r2
-
-    n = data.fid.shape[1]
-    out: dict = {m: {lv: {"r2": [], "seconds": []} for lv in levels} for m in methods}
-    out["examples"] = {}
-    counts = (n_schedules if isinstance(n_schedules, dict)
-              else dict.fromkeys(methods, n_schedules))
-    total = len(levels) * sum(counts[m] for m in methods)
-    with tqdm(total=total, desc=f"R² vs NUS: {data.name}", leave=False) as bar:
-        for level in levels:
-            for k in range(max(counts[m] for m in methods)):
-                mask = schedule_mask(n, level, seed + k)
-                for method in (m for m in methods if k < counts[m]):
-                    full, sec = timed_reconstruct(data.fid, mask, method, device=device,
-                                                  options=(options or {}).get(method))
-                    spec = np.real(data.to_spectrum(full))
-                    score = peak_intensity_r2(data.reference, spec,
-                                              threshold_sigma=threshold_sigma)
-                    out[method][level]["r2"].append(float(score["r2"]))
-                    out[method][level]["seconds"].append(sec)
-                    if keep is not None and keep(method, level, seed + k):
-                        out["examples"][(method, level, seed + k)] = spec
-                    bar.update(1)
-    return out
-
-
-def summarise(results: dict, methods: Sequence[str], levels: Sequence[float]) -> dict:
-    """``{method: {level: (mean R², sd R², mean seconds)}}`` from :func:`r2_vs_nus`."""
-    return {m: {lv: (float(np.mean(results[m][lv]["r2"])), float(np.std(results[m][lv]["r2"])),
-                     float(np.mean(results[m][lv]["seconds"]))) for lv in levels}
-            for m in methods}

@@ -18,15 +18,13 @@ Reconstructions are cached per (data set, level, seed, method).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from nmrlib.core.plotting import contour2d
-from nmrlib.nus.schedules import mask_from_schedule, points_for_density, poisson_gap
-from nmrlib.nus.studies import ReferenceSet
+from nmrlib.nus.studies import ReferenceSet, schedule_mask, score_schedule
 
 LEVELS = (0.10, 0.15, 0.20, 0.25, 0.30)
 
@@ -57,21 +55,12 @@ class Explorer:
     def run(self, name: str, level: float, seed: int, method: str) -> Outcome:
         key = (name, round(level, 4), seed, method)
         if key not in self._cache:
-            from nmrlib.nus.metrics import peak_intensity_r2
-            from nmrlib.nus.reconstruct import reconstruct
-
             data = self.datasets[name]
-            n = data.fid.shape[1]
-            schedule = poisson_gap(n, points_for_density(n, level), seed=seed)
-            mask = mask_from_schedule(schedule, n)
-            start = time.perf_counter()
-            full = reconstruct(data.fid * mask, mask, method=method, device=self.device,
-                               **self.options.get(method, {}))
-            seconds = time.perf_counter() - start
-            spectrum = np.real(data.to_spectrum(np.asarray(full)))
-            score = peak_intensity_r2(data.reference, spectrum,
-                                      threshold_sigma=self.threshold_sigma)
-            self._cache[key] = Outcome(spectrum, float(score["r2"]), seconds, len(schedule))
+            mask = schedule_mask(data.fid.shape[1], level, seed)
+            spectrum, score, seconds = score_schedule(
+                data.fid, mask, data.reference, data.to_spectrum, method, device=self.device,
+                options=self.options.get(method, {}), threshold_sigma=self.threshold_sigma)
+            self._cache[key] = Outcome(spectrum, float(score["r2"]), seconds, int(mask.sum()))
         return self._cache[key]
 
     def draw(self, fig, name: str, level: float, seed: int, method: str) -> Outcome:

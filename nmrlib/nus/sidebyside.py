@@ -2,7 +2,7 @@
 
 Notebook 08 measures, per data set, the peak-intensity R² of each reconstruction method
 (mean and sd over the same Poisson-gap schedules at every NUS level) and the seconds per
-spectrum; :func:`zero_filling_r2` adds zero filling (ZF) on the same schedules. This
+spectrum, zero filling (ZF) included on the same schedules (``nmrlib.nus.studies``). This
 module puts them in one table per set (:func:`side_by_side`), sets the paper's claims
 (``nmrlib.core.papers``, Qu et al. 2020: DL >= LR with a smaller spread at 10-15 %, R² >= 0.98
 at 25 %, DL in 4-8 % of LR's time) beside them, and writes one sentence per set saying
@@ -19,44 +19,21 @@ from __future__ import annotations
 
 import html
 import json
-import time
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["zero_filling_r2", "side_by_side", "verdict_sentence", "side_by_side_text",
+__all__ = ["side_by_side", "verdict_sentence", "side_by_side_text",
            "side_by_side_html"]
 
 CLAIM_KEYS = ("qu.r2.dl_vs_lr_10_15", "qu.r2.other_2d_25", "qu.time.2d")
 
 
-def zero_filling_r2(data, levels, n_schedules: int, *, seed: int = 0,
-                    threshold_sigma: float = 10.0) -> dict:
-    """ZF on the schedules of ``nmrlib.nus.dleval.r2_vs_nus`` (seeds ``seed`` + k).
-
-    Returns ``{level: {"r2": [...], "seconds": [...]}}`` (seconds: the masking, ~0).
-    """
-    from nmrlib.nus.dleval import schedule_mask
-    from nmrlib.nus.metrics import peak_intensity_r2
-
-    out = {}
-    for level in levels:
-        r2, seconds = [], []
-        for k in range(n_schedules):
-            start = time.perf_counter()
-            full = data.fid * schedule_mask(data.fid.shape[1], level, seed + k)
-            seconds.append(time.perf_counter() - start)
-            spectrum = np.real(data.to_spectrum(full))
-            r2.append(float(peak_intensity_r2(data.reference, spectrum,
-                                              threshold_sigma=threshold_sigma)["r2"]))
-        out[level] = {"r2": r2, "seconds": seconds}
-    return out
-
-
 def side_by_side(results: dict, timing: dict, levels, zf: dict | None = None) -> dict:
     """The table (module docstring) from notebook 08's ``results`` (``r2_vs_nus`` per set),
-    its CPU ``timing`` (``{(set, device): {method: s}}``) and ``zf`` (per set, from
-    :func:`zero_filling_r2`). Sets without timing get no seconds."""
+    its CPU ``timing`` (``{(set, device): {method: s}}``) and ``zf`` (per set, the
+    ``"zero-filled"`` entry of :func:`nmrlib.nus.studies.r2_vs_nus`). Sets without timing
+    get no seconds."""
     table = {}
     for name, res in results.items():
         per = {m: v for m, v in res.items() if m != "examples"}

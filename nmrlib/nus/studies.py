@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from nmrlib.core.plotting import contour_levels, noise_sigma
+from nmrlib.nus.schedules import mask_from_schedule, points_for_density, poisson_gap
+
+ZERO_FILLED = "zero-filled"   # the no-reconstruction baseline every study includes
 
 
 @dataclass
@@ -108,10 +113,9 @@ def retrospective_r2(
     from pathlib import Path
 
     from nmrlib.core.repro import rng, write_json
-    from nmrlib.nus.metrics import peak_intensity_r2, pick_peaks
+    from nmrlib.nus.metrics import pick_peaks
     from nmrlib.nus.nmrio import process_indirect
-    from nmrlib.nus.reconstruct import apply_schedule, reconstruct
-    from nmrlib.nus.schedules import points_for_density, poisson_gap
+    from nmrlib.nus.reconstruct import apply_schedule
 
     methods = dict(methods or {"lr": ("lr", {}), "ist": ("ist", {})})
     peaks = _strongest_columns(reference, pick_peaks(reference, threshold_sigma=threshold_sigma),
@@ -123,7 +127,11 @@ def retrospective_r2(
     sub = np.asarray(traces)[columns]
     ref_sub = reference[columns]
     n = sub.shape[1]
-    names = ["zero-filled", *methods]
+    names = [ZERO_FILLED, *methods]
+
+    def to_spectrum(traces: np.ndarray) -> np.ndarray:
+        return process_indirect(traces, **process)
+
     fingerprint = _fingerprint(ref_sub, sub, peaks, seed, methods, process)
     state = {"densities": [float(d) for d in densities], "n_schedules": int(n_schedules),
              "peaks": int(len(peaks)), "columns": int(len(columns)), "fingerprint": fingerprint,
@@ -146,12 +154,9 @@ def retrospective_r2(
         sched = poisson_gap(n, points_for_density(n, d), seed=int(rng(seed, i, k).integers(2**31)))
         fid, mask = apply_schedule(sub, sched)
         for name in names:
-            if name == "zero-filled":
-                rec = fid
-            else:
-                method, opts = methods[name]
-                rec = reconstruct(fid, mask, method, **opts)
-            out = peak_intensity_r2(ref_sub, process_indirect(rec, **process), peaks=local)
+            method, opts = methods.get(name, (ZERO_FILLED, None))
+            _, out, _ = score_schedule(fid, mask, ref_sub, to_spectrum, method, options=opts,
+                                       peaks=local)
             state["results"][name].setdefault(key, []).append(out["r2"])
             state["slopes"][name].setdefault(key, []).append(out["slope"])
         if checkpoint:
@@ -160,3 +165,94 @@ def retrospective_r2(
         m: {key: [float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 0.0]
             for key, v in state["results"][m].items()} for m in names}
     return state
+
+
+def schedule_mask(n: int, level: float, seed: int) -> np.ndarray:
+    """Boolean mask of a sine-weighted Poisson-gap schedule at ``level`` of ``n`` points."""
+    return mask_from_schedule(poisson_gap(n, points_for_density(n, level), seed=seed), n)
+
+
+def timed_reconstruct(fid: np.ndarray, mask: np.ndarray, method: str | Callable, *,
+                      device: str = "cpu", options: dict | None = None
+                      ) -> tuple[np.ndarray, float]:
+    """(full traces, wall-clock seconds) of reconstructing ``fid * mask``: ``method`` is a
+    name of :func:`nmrlib.nus.reconstruct.reconstruct` (``options`` passed on, ``device``
+    unless they name one), a callable ``f(fid, mask)``, or ``"zero-filled"`` (no
+    reconstruction; its seconds are the masking's)."""
+    from nmrlib.nus.reconstruct import reconstruct
+
+    opts = {"device": device, **(options or {})}
+    start = time.perf_counter()
+    if method == ZERO_FILLED:
+        out = fid * mask
+    elif callable(method):
+        out = method(fid * mask, mask)
+    else:
+        out = reconstruct(fid * mask, mask, method=method, **opts)
+    if str(opts["device"]).startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
+    return np.asarray(out), time.perf_counter() - start
+
+
+def score_schedule(fid: np.ndarray, mask: np.ndarray, reference: np.ndarray,
+                   to_spectrum: Callable[[np.ndarray], np.ndarray], method: str | Callable, *,
+                   device: str = "cpu", options: dict | None = None,
+                   threshold_sigma: float = 10.0, peaks: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, dict, float]:
+    """One schedule, one method -- the step every R² study repeats: reconstruct
+    (:func:`timed_reconstruct`), turn the traces into the real spectrum ``to_spectrum`` gives,
+    score it against ``reference`` (:func:`nmrlib.nus.metrics.peak_intensity_r2`, on
+    ``peaks`` or those picked at ``threshold_sigma``). Returns (spectrum, score dict with
+    ``r2``/``slope``/``n_peaks``, seconds of the reconstruction)."""
+    from nmrlib.nus.metrics import peak_intensity_r2
+
+    full, seconds = timed_reconstruct(fid, mask, method, device=device, options=options)
+    spectrum = np.real(to_spectrum(full))
+    score = peak_intensity_r2(reference, spectrum, threshold_sigma=threshold_sigma, peaks=peaks)
+    return spectrum, score, seconds
+
+
+def r2_vs_nus(data: ReferenceSet, methods: Sequence[str], levels: Sequence[float],
+              n_schedules: int | dict[str, int], *, seed: int = 0, device: str = "cpu",
+              options: dict[str, dict] | None = None, threshold_sigma: float = 10.0,
+              examples: Collection[tuple[float, int]] = ()) -> dict:
+    """R² (and seconds) per method and level over ``n_schedules`` Poisson-gap seeds
+(schedule k: :func:`schedule_mask` seeded ``seed + k``, one for all columns, the same for
+    every method; ``"zero-filled"`` may be one of the methods).
+
+    ``n_schedules`` may be a dict per method (a slow method can get fewer schedules; the
+    first k seeds are shared, so every method sees the same schedules as far as it goes).
+
+    Returns ``{method: {level: {"r2": [...], "seconds": [...]}}}`` plus, under
+    ``"examples"``, every method's spectrum at each ``(level, schedule seed)`` of
+    ``examples``, keyed ``(method, level, schedule seed)``.
+    """
+    n = data.fid.shape[1]
+    out: dict = {m: {lv: {"r2": [], "seconds": []} for lv in levels} for m in methods}
+    out["examples"] = {}
+    counts = (n_schedules if isinstance(n_schedules, dict)
+              else dict.fromkeys(methods, n_schedules))
+    total = len(levels) * sum(counts[m] for m in methods)
+    with tqdm(total=total, desc=f"R² vs NUS: {data.name}", leave=False) as bar:
+        for level in levels:
+            for k in range(max(counts[m] for m in methods)):
+                mask = schedule_mask(n, level, seed + k)
+                for method in (m for m in methods if k < counts[m]):
+                    spec, score, sec = score_schedule(
+                        data.fid, mask, data.reference, data.to_spectrum, method, device=device,
+                        options=(options or {}).get(method), threshold_sigma=threshold_sigma)
+                    out[method][level]["r2"].append(float(score["r2"]))
+                    out[method][level]["seconds"].append(sec)
+                    if (level, seed + k) in examples:
+                        out["examples"][(method, level, seed + k)] = spec
+                    bar.update(1)
+    return out
+
+
+def summarise(results: dict, methods: Sequence[str], levels: Sequence[float]) -> dict:
+    """``{method: {level: (mean R², sd R², mean seconds)}}`` from :func:`r2_vs_nus`."""
+    return {m: {lv: (float(np.mean(results[m][lv]["r2"])), float(np.std(results[m][lv]["r2"])),
+                     float(np.mean(results[m][lv]["seconds"]))) for lv in levels}
+            for m in methods}

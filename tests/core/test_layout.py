@@ -70,3 +70,13 @@ def test_the_two_papers_do_not_import_each_other():
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_modules_stay_under_about_500_lines(path):
     assert len(path.read_text().splitlines()) <= 520, f"{path} is too long to hold in one's head"
+
+
+@pytest.mark.parametrize("source", sorted((ROOT / "notebooks").glob("[0-9]*.py")),
+                         ids=lambda p: p.stem)
+def test_notebooks_define_no_functions(source):
+    """Notebooks orchestrate and plot; logic lives in nmrlib where tests reach it."""
+    tree = ast.parse(source.read_text())
+    defined = [f"{type(n).__name__} at line {n.lineno}" for n in ast.walk(tree)
+               if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef))]
+    assert not defined, f"{source.name} defines {defined}"

@@ -12,8 +12,8 @@ from nmrlib.nus.sidebyside import (
     side_by_side_html,
     side_by_side_text,
     verdict_sentence,
-    zero_filling_r2,
 )
+from nmrlib.nus.studies import ZERO_FILLED, r2_vs_nus, schedule_mask, score_schedule
 
 LEVELS = [0.10, 0.15, 0.25]
 
@@ -53,5 +53,8 @@ def test_html_reads_the_notebook_json(tmp_path):
 
 def test_zero_filling_uses_the_shared_schedules():
     data = synthetic_set(6, 64, seed=1)
-    got = zero_filling_r2(data, [0.2], 2, seed=0)
-    assert len(got[0.2]["r2"]) == 2 and all(np.isfinite(got[0.2]["r2"]))
+    got = r2_vs_nus(data, [ZERO_FILLED, "ist"], [0.2], 2, seed=0)
+    assert len(got[ZERO_FILLED][0.2]["r2"]) == 2 and all(np.isfinite(got[ZERO_FILLED][0.2]["r2"]))
+    mask = schedule_mask(64, 0.2, 1)                     # schedule k = 1 of seed 0
+    _, score, _ = score_schedule(data.fid, mask, data.reference, data.to_spectrum, ZERO_FILLED)
+    assert score["r2"] == got[ZERO_FILLED][0.2]["r2"][1]

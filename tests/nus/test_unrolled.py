@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from nmrlib.nus.dleval import schedule_mask
 from nmrlib.nus.ist import reconstruct_ist
 from nmrlib.nus.reconstruct import reconstruct
+from nmrlib.nus.studies import schedule_mask
 from nmrlib.nus.synthetic import synthetic_nd
 from nmrlib.nus.unrolled import (
     DEFAULT_WEIGHTS,
