@@ -58,12 +58,23 @@ def with_f1_phase(methods: dict, p0: float) -> dict:
             for label, (method, opts) in methods.items()}
 
 
+# The code behind a study's numbers: a resumed study must have been written by the same
+# reconstruction and scoring code, not only with the same data and options.
+STUDY_CODE = tuple(f"nus/{name}.py" for name in (
+    "studies", "metrics", "reconstruct", "ist", "lowrank", "hankel", "lrauto", "dlnmr",
+    "unrolled")) + ("data/dlnmr_5stage.pt", "data/dlnmr_10stage.pt", "data/unrolled_ist.pt")
+
+
 def _fingerprint(reference, traces, peaks, seed, methods, process) -> str:
-    """sha256 of everything a resumed R² study must share with the run that wrote it."""
+    """sha256 of everything a resumed R² study must share with the run that wrote it:
+    the data, peaks, seed, methods and processing, and the code (:data:`STUDY_CODE`)."""
+    from nmrlib.core.repro import source_fingerprint
+
     digest = hashlib.sha256()
     for array in (reference, traces, peaks):
         digest.update(np.ascontiguousarray(array).tobytes())
     digest.update(json.dumps([seed, methods, process], sort_keys=True, default=str).encode())
+    digest.update(source_fingerprint(STUDY_CODE).encode())
     return digest.hexdigest()
 
 

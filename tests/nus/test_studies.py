@@ -39,3 +39,23 @@ def test_r2_study_resumes_only_from_a_matching_checkpoint(tmp_path):
                              process=other, **kwargs)
     assert fresh["results"]["zero-filled"]["0.25"] != [-1.0]  # other processing: recomputed
     assert first["results"]["zero-filled"]["0.25"][0] > 0
+
+
+def test_a_study_written_by_other_code_is_not_resumed(tmp_path, monkeypatch):
+    """The checkpoint's fingerprint covers the reconstruction code, so a study resumed after
+    an upgrade recomputes instead of silently reusing the old code's numbers."""
+    from nmrlib.nus import studies
+
+    traces = _truth(batch=4)
+    process = {"apod": {"off": 0.5, "end": 1.0, "pow": 1.0}}
+    checkpoint = tmp_path / "study.partial.json"
+    kwargs = dict(process=process, densities=(0.25,), n_schedules=1, methods={},
+                  threshold_sigma=5.0, checkpoint=str(checkpoint), progress=False)
+    reference = nmrio.process_indirect(traces, **process)
+    retrospective_r2(traces, reference, **kwargs)
+    stored = json.loads(checkpoint.read_text())
+    stored["results"]["zero-filled"]["0.25"] = [-1.0]
+    checkpoint.write_text(json.dumps(stored))
+    monkeypatch.setattr(studies, "STUDY_CODE", ("nus/studies.py",))   # "other code"
+    again = retrospective_r2(traces, reference, **kwargs)
+    assert again["results"]["zero-filled"]["0.25"] != [-1.0]
