@@ -97,7 +97,7 @@ measured points of a trace, echo included -- the data cannot determine more comp
 than that; without the cap the late low thresholds widened the subspace to a
 full SVT each iteration), its Hankel products ``H V`` and ``Q^H H`` are FFT correlations
 (:class:`HankelOp`), the anti-diagonal sums of ``U S V^H`` FFT convolutions
-(:func:`lowrank_adjoint`), the range basis a double-precision Cholesky QR, the warm start
+(:func:`lowrank_adjoint`), the range basis a Cholesky QR, the warm start
 the normalised leading rows of ``S V^H``, and sigma_1 a 30-step power iteration. Measured
 (16-column peak windows, 3 schedules, the previous code / this one / IST, one shared
 core, 10 %): methyl 9.6 / 2.5 / 0.07 s, MALT1 2.0 / 0.56 / 0.04 s, 13C-15N 2.7 / 1.0 /
@@ -105,11 +105,39 @@ core, 10 %): methyl 9.6 / 2.5 / 0.07 s, MALT1 2.0 / 0.56 / 0.04 s, 13C-15N 2.7 /
 10x IST" holds on azithromycin only (6.6-9.7x at 10-20 %; 13C-15N 11-15x, MALT1 14-26x,
 methyl 35-66x); ``bench/bench_lr_speed.py`` prints the ratio.
 
+Issue 23, second pass. The default now solves the subspace SVT's small Gram and eigen
+problems in complex64 for complex64 input (``precision="auto"``; "double" is the previous
+complex128 path, which ADMM always takes), the Cholesky QR's Gram matrix scaled to unit
+diagonal first: R² is unchanged on every set and level (to 4 decimals, 10 schedules) and
+LR takes 0.79-0.90 of the previous CPU time -- still 5-48x IST (CPU seconds; 13C-15N
+8.5-11x, MALT1 12-18x, methyl 29-48x, azithromycin 5.0-7.6x; ``bench/bench_lr_speed.py``). Tried
+and *not* made the default (10 schedules x 10/15/20 %, R² against the default's):
+
+* ``init="ist"`` (kept as an option): the continuation starts from IST's reconstruction.
+  With the threshold still from 0.98 x sigma_1 it ends where the cold start ends, so it
+  saves nothing; the saving needs a lower start, and then the result inherits IST's
+  errors where IST fails: with ``i_mult=0.5, max_iter=50`` azithromycin 10 % falls from
+  0.939 to 0.898 (IST 0.896) and 13C-15N 10 % from 0.556 to 0.542, while MALT1 gains
+  (0.772 -> 0.779) -- and methyl, whose cost is the late low-threshold steps, only goes
+  from 29x to 24x IST. Shorter paths (``i_mult`` 0.1-0.3, 8-30 steps; 3 schedules) cost
+  up to 0.02 on azithromycin and 13C-15N.
+* Fewer cold steps (30, 50): 13C-15N 20 % loses 0.02-0.04 (3 schedules).
+* A fixed ``max_rank=32`` (an existing option): within 0.005 of the default everywhere
+  and 1.5-3.2x faster on methyl (15-19x IST), but the 32 was picked after seeing these
+  sets, so it is reported, not adopted (it is slower where "auto" caps lower, e.g.
+  azithromycin); 24 cost 0.014 on 13C-15N 10 % (3 schedules).
+* Per-trace adaptive width (leave out components shrunk to less than 0.5-1 % of each
+  trace's sigma_1): R² unchanged and no narrower subspace -- the late, noise-level
+  singular values sit well above that bar, so the rank cap still binds.
+* A change tolerance: each trace changes by about 1 % per step to the last step (the
+  threshold keeps falling), so there is no converged point to stop at.
+
 All traces of the batch are reconstructed at once in torch (CPU or CUDA). The SVT needs
 only the singular triplets above the threshold: by default (``svd="subspace"``) they come
 from one warm-started block power step per iteration on a rank-``q`` subspace that grows
 automatically while the smallest kept singular value still exceeds the threshold, with the
-small ``q x q`` eigenproblem solved in double precision (``svd="full"`` uses the exact
+small ``q x q`` eigenproblem solved in double precision (single for "svt" on complex64
+input, see above; ``svd="full"`` uses the exact
 eigen-decomposition of ``A^H A``; slower, for checks). Converged ADMM traces leave the
 active set, so the cost falls as traces converge.
 
@@ -179,12 +207,13 @@ def _admm(y, m, rows, *, lam, beta, tau, max_iter, tol, svt, progress):
     return result
 
 
-def _continuation(y, m, rows, *, iterations, i_mult, final, svt, echo, progress):
-    """SVT with a threshold falling from ``i_mult`` to ``final`` x sigma_1, data put back."""
+def _continuation(y, m, rows, *, iterations, i_mult, final, svt, echo, progress, x0=None):
+    """SVT with a threshold falling from ``i_mult`` to ``final`` x sigma_1 (of the
+    zero-filled ``y``), data put back; started from ``x0`` (default ``y``)."""
     weight = _anti_diagonal_counts(y, rows)
     sigma1 = HankelOp(y, rows).norm()      # power iteration (the exact norm: an SVD each)
     sigma1 = sigma1.to(y.real.dtype).unsqueeze(-1)                  # (B, 1)
-    x = y.clone()
+    x = y.clone() if x0 is None else torch.where(m, y, x0)
     for it in _steps(iterations, progress, "LR (SVT)"):
         frac = 1.0 - it / max(iterations - 1, 1)
         thresh = (final + (i_mult - final) * frac) * sigma1
@@ -195,6 +224,41 @@ def _continuation(y, m, rows, *, iterations, i_mult, final, svt, echo, progress)
             fill = 0.5 * (fill + fill.flip(-1).conj())
         x = torch.where(m, y, fill)
     return x
+
+
+def _normalised(y: torch.Tensor, m: torch.Tensor, scale: float | None):
+    """``(y / norm, m, norm)``: the traces zeroed where unsampled and divided by their own
+    max |sampled| (or by ``scale``), the mask expanded to ``y``'s shape, norm ``(B, 1)``."""
+    m = m.expand(y.shape)
+    y = torch.where(m, y, 0)
+    if scale is None:
+        norm = y.abs().amax(-1, keepdim=True)
+        norm = torch.where(norm > 0, norm, torch.ones_like(norm))
+    else:
+        norm = torch.full((y.shape[0], 1), scale, dtype=y.real.dtype, device=y.device)
+    return y / norm, m, norm
+
+
+def _initial(y, m, init: str, algorithm: str, echo: bool, p0: float):
+    """The continuation's starting traces: None (the zero-filled ``y``) or, for ``init``
+    "ist", IST's reconstruction of the normalised ``y`` (with the echo at ``p0`` if used)."""
+    if init == "zero" or algorithm == "admm":
+        return None
+    from nmrlib.nus.ist import reconstruct_ist
+
+    return reconstruct_ist(y, m, virtual_echo=echo, p0=p0)
+
+
+def _make_svt(svd, y, m, rows, rank, max_rank, algorithm, precision, seed):
+    """The warm-started subspace SVT for ``y (B, N)`` (None for ``svd="full"``); its small
+    problems in single precision for "svt" on complex64 input unless ``precision`` is
+    "double" (ADMM always double)."""
+    if svd != "subspace":
+        return None
+    gen = torch.Generator().manual_seed(int(seed))
+    single = precision == "auto" and algorithm != "admm" and y.dtype == torch.complex64
+    return _SubspaceSVT(y.shape[0], y.shape[-1] - rows + 1, rank, y.dtype, y.device, gen,
+                        cap=_rank_cap(max_rank, algorithm, m), single=single)
 
 
 def _rank_cap(max_rank, algorithm: str, m: torch.Tensor) -> int | None:
@@ -226,13 +290,16 @@ def _finite(name: str, value, *, positive: bool = False) -> float:
 
 
 def _checked_options(*, algorithm, svd, max_iter, rank, lam, beta, tau, tol, i_mult, final,
-                     virtual_echo, p0, p1, scale) -> dict:
+                     virtual_echo, p0, p1, scale, init="zero", precision="auto") -> dict:
     """The numeric options of :func:`reconstruct_lr`, checked (ValueError naming the bad
     one) and with ``max_iter`` defaulted per algorithm (ADMM 300, SVT 100)."""
-    if algorithm not in {"auto", "admm", "svt"}:
-        raise ValueError(f"algorithm must be 'auto', 'admm' or 'svt', got {algorithm!r}")
-    if svd not in {"subspace", "full"}:
-        raise ValueError(f"svd must be 'subspace' or 'full', got {svd!r}")
+    for name, value, allowed in (("algorithm", algorithm, ("auto", "admm", "svt")),
+                                 ("svd", svd, ("subspace", "full")),
+                                 ("init", init, ("zero", "ist")),
+                                 ("precision", precision, ("auto", "double"))):
+        if value not in allowed:
+            raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, "
+                             f"got {value!r}")
     out = {"max_iter": _positive_int("max_iter", 300 if algorithm == "admm" and max_iter is None
                                      else 100 if max_iter is None else max_iter),
            "rank": _positive_int("rank", rank), "tol": _finite("tol", tol),
@@ -273,6 +340,8 @@ def reconstruct_lr(
     scale: float | None = None,
     seed: int = 0,
     progress: bool = False,
+    init: str = "zero",
+    precision: str = "auto",
 ) -> torch.Tensor:
     """Low-rank Hankel reconstruction of a batch of traces (see the module docstring).
 
@@ -288,7 +357,12 @@ def reconstruct_lr(
     values the subspace SVT keeps (a truncated SVT; "auto": the most measured points of a
     trace on the worked-on length for "svt", none for "admm"; None: none); ``scale`` one
     normalisation for all traces (default: each trace by its own max |sampled|, see the
-    module docstring).
+    module docstring); ``init`` the continuation's start: "zero" (default, the zero-filled
+    traces) or "ist" (IST's reconstruction, echo and ``p0`` as LR's; pair it with a lower
+    ``i_mult`` and fewer ``max_iter``, see the module docstring; ignored by "admm");
+    ``precision`` "auto" (default: the subspace SVT's small Gram/eigen problems in
+    complex64 for complex64 input under "svt"/"auto") or "double" (complex128 throughout,
+    the previous behaviour; "admm" always uses it).
     Returns a complex tensor of the input's shape and dtype on the input's device. Bad
     input raises ValueError (inputs checked by ``nmrlib.nus.reconstruct.check_traces``).
     """
@@ -296,7 +370,8 @@ def reconstruct_lr(
 
     o = _checked_options(algorithm=algorithm, svd=svd, max_iter=max_iter, rank=rank, lam=lam,
                          beta=beta, tau=tau, tol=tol, i_mult=i_mult, final=final,
-                         virtual_echo=virtual_echo, p0=p0, p1=p1, scale=scale)
+                         virtual_echo=virtual_echo, p0=p0, p1=p1, scale=scale,
+                         init=init, precision=precision)
     max_iter, rank, scale = o["max_iter"], o["rank"], o["scale"]
     y0 = torch.as_tensor(fid)
     m0 = torch.as_tensor(mask)
@@ -308,17 +383,11 @@ def reconstruct_lr(
     algorithm, virtual_echo, p0 = chosen["algorithm"], chosen["virtual_echo"], chosen["p0"]
     out_device = y0.device
     dev = torch.device(device) if device else out_device
-    y = y0.to(dev)
-    m = m0.to(dev).expand(y.shape)
-    y = torch.where(m, y, 0)
-    if scale is None:
-        norm = y.abs().amax(-1, keepdim=True)
-        norm = torch.where(norm > 0, norm, torch.ones_like(norm))
-    else:
-        norm = torch.full((y.shape[0], 1), scale, dtype=y.real.dtype, device=dev)
-    y = y / norm
+    y, m, norm = _normalised(y0.to(dev), m0.to(dev), scale)
     rot = complex(math.cos(math.radians(p0)), math.sin(math.radians(p0)))
+    x0 = _initial(y, m, init, algorithm, virtual_echo, p0)
     if virtual_echo:
+        x0 = None if x0 is None else echo_extend(x0 * rot, m)[0]
         y, m = echo_extend(y * rot, m)
     length = y.shape[-1]
     rows = rows or length // 2 + 1
@@ -326,16 +395,14 @@ def reconstruct_lr(
             or not 2 <= rows <= length - 1:
         raise ValueError(f"Hankel rows must lie in [2, N-1] = [2, {length - 1}] "
                          f"(N = {length}), got {rows}")
-    gen = torch.Generator().manual_seed(int(seed))
-    cap = _rank_cap(max_rank, algorithm, m)
-    svt = (_SubspaceSVT(y.shape[0], length - rows + 1, rank, y.dtype, dev, gen, cap=cap)
-           if svd == "subspace" else None)
+    svt = _make_svt(svd, y, m, rows, rank, max_rank, algorithm, precision, seed)
     if algorithm == "admm":
         x = _admm(y, m, rows, lam=o["lam"], beta=o["beta"], tau=o["tau"], max_iter=max_iter,
                   tol=o["tol"], svt=svt, progress=progress)
     else:
         x = _continuation(y, m, rows, iterations=max_iter, i_mult=o["i_mult"],
-                          final=o["final"], svt=svt, echo=virtual_echo, progress=progress)
+                          final=o["final"], svt=svt, echo=virtual_echo, progress=progress,
+                          x0=x0)
     if virtual_echo:
         # measured points as measured (Im s_0 is not in the echo; unsampled it stays 0)
         x = torch.where(m0.to(dev).expand(y0.shape), y0.to(dev) / norm, echo_fold(x) / rot)

@@ -158,6 +158,8 @@ def test_types_and_shapes_are_kept():
     ({"rows": 1}, "rows"), ({"algorithm": "admm", "rows": 32}, "rows"),
     ({"rows": 63}, "rows"),                   # the default works on the 63-point echo
     ({"max_rank": 0}, "max_rank"), ({"max_rank": "all"}, "max_rank"),
+    ({"init": "ifft"}, "init"), ({"init": None}, "init"),
+    ({"precision": "half"}, "precision"),
 ])
 def test_bad_options_raise(options, match):
     fid, mask = _sampled(_traces([1.0], peaks=2, n=32), 0.4)
@@ -216,3 +218,36 @@ def test_reconstruct_estimates_the_default_phase_once_for_all_chunks():
     whole = reconstruct(fid, mask, "lr", max_iter=40, svd="full")   # exact SVT: no subspace
     chunked = reconstruct(fid, mask, "lr", max_iter=40, svd="full", batch_size=1)
     assert (whole - chunked).abs().max() < 1e-5
+
+
+def test_single_precision_small_problems_match_double():
+    """precision="auto" (complex64 Gram/eigen problems for complex64 input) gives the
+    complex128 result to single-precision accuracy; complex128 input and ADMM are unchanged."""
+    truth = _traces([1.0, 0.5, 0.2, 0.05], peaks=4, n=64)
+    fid, mask = _sampled(truth, 0.2, seed=3)
+    fast = reconstruct_lr(fid, mask, p0=P0)
+    double = reconstruct_lr(fid, mask, p0=P0, precision="double")
+    assert float((fast - double).norm() / double.norm()) < 1e-4
+    wide = fid.to(torch.complex128)
+    assert torch.equal(reconstruct_lr(wide, mask, p0=P0),
+                       reconstruct_lr(wide, mask, p0=P0, precision="double"))
+    assert torch.equal(reconstruct_lr(fid, mask, algorithm="admm", max_iter=30),
+                       reconstruct_lr(fid, mask, algorithm="admm", max_iter=30,
+                                      precision="double"))
+
+
+def test_ist_warm_start_matches_the_cold_start():
+    """init="ist" starts the continuation from IST's reconstruction: on sparse traces it
+    ends where the cold start (from the zero-filled traces) ends, to tolerance, with a
+    lower starting threshold and a third of the steps; ADMM ignores it."""
+    truth = _traces([1.0, 0.6, 0.3, 0.1], peaks=2, n=64)
+    fid, mask = _sampled(truth, 0.25, seed=1)
+    cold = reconstruct_lr(fid, mask, p0=P0)
+    warm = reconstruct_lr(fid, mask, p0=P0, init="ist", i_mult=0.3, max_iter=30)
+    t = torch.from_numpy(truth)
+    err = [float((x - t).norm() / t.norm()) for x in (cold, warm)]
+    assert float((warm - cold).norm() / cold.norm()) < 0.01, err
+    assert err[1] < err[0] + 0.01 and err[1] < 0.1, err
+    assert torch.allclose(warm[:, mask], fid[:, mask], atol=1e-6)   # measured as measured
+    assert torch.equal(reconstruct_lr(fid, mask, algorithm="admm", max_iter=20, init="ist"),
+                       reconstruct_lr(fid, mask, algorithm="admm", max_iter=20))
