@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nmrlib.core.repro import load_torch, save_torch
+from nmrlib.core.repro import check_output, load_torch, save_torch
 
 CHECKPOINT_KEYS = ("key", "model", "optimizer", "scheduler", "scaler", "state")
 _OBJECTS = ("optimizer", "scheduler", "scaler")
@@ -66,3 +66,15 @@ def restore_checkpoint(ckpt: dict, path: str | Path, *, model, optimizer=None, s
     except (KeyError, RuntimeError, TypeError, ValueError, AttributeError) as err:
         raise ValueError(f"checkpoint {path} does not fit this model ({type(err).__name__}); "
                          "delete it to retrain") from err
+
+
+def check_run_outputs(weights: str | Path | None, snapshot_every: int | None) -> None:
+    """Check a trainer's outputs before any training: ``snapshot_every`` a positive number
+    of steps (or None), and the ``weights`` export path writable (its folder is created),
+    so a bad path fails now rather than after the run."""
+    if snapshot_every is not None and snapshot_every < 1:
+        raise ValueError(f"snapshot_every must be a positive number of steps, "
+                         f"not {snapshot_every}")
+    if weights is not None:
+        Path(weights).parent.mkdir(parents=True, exist_ok=True)
+        check_output(weights, overwrite=True)

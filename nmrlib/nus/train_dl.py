@@ -49,7 +49,12 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from nmrlib.core.checkpoints import read_checkpoint, restore_checkpoint, save_checkpoint
+from nmrlib.core.checkpoints import (
+    check_run_outputs,
+    read_checkpoint,
+    restore_checkpoint,
+    save_checkpoint,
+)
 from nmrlib.core.cli import CliParser
 from nmrlib.core.distributed import (
     World,
@@ -64,7 +69,6 @@ from nmrlib.core.distributed import (
 )
 from nmrlib.core.repro import (
     check_finite_loss,
-    check_output,
     environment_report,
     git_commit,
     require_int,
@@ -173,12 +177,7 @@ def train(settings: TrainSettings, out_dir: str | Path, *, weights: str | Path |
     (:mod:`nmrlib.core.distributed`: each rank takes its share of every global batch, rank 0
     writes checkpoints, snapshots, weights and summary).
     """
-    if snapshot_every is not None and snapshot_every < 1:
-        raise ValueError(f"snapshot_every must be a positive number of steps, "
-                         f"not {snapshot_every}")
-    if weights is not None:   # a bad export path fails now, not after the training
-        Path(weights).parent.mkdir(parents=True, exist_ok=True)
-        check_output(weights, overwrite=True)
+    check_run_outputs(weights, snapshot_every)
     with process_group(device) as world:
         run = _Run.start(settings, Path(out_dir), local_device(device, world), profile)
         check_batches(settings.size, settings.batch_size, world)

@@ -56,7 +56,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nmrlib.core.checkpoints import read_checkpoint, restore_checkpoint, save_checkpoint
+from nmrlib.core.checkpoints import (
+    check_run_outputs,
+    read_checkpoint,
+    restore_checkpoint,
+    save_checkpoint,
+)
 from nmrlib.core.cli import CliParser
 from nmrlib.core.distributed import (
     World,
@@ -70,7 +75,6 @@ from nmrlib.core.distributed import (
 )
 from nmrlib.core.repro import (
     check_finite_loss,
-    check_output,
     environment_report,
     git_commit,
     require_int,
@@ -278,12 +282,7 @@ def train(s: UnrolledSettings, out_dir: str | Path, *, weights: str | Path | Non
     ``torchrun`` the run is data-parallel on CPUs (Gloo, :mod:`nmrlib.core.distributed`): each
     rank takes its share of every step's patches, rank 0 writes.
     """
-    if snapshot_every is not None and snapshot_every < 1:
-        raise ValueError(f"snapshot_every must be a positive number of steps, "
-                         f"not {snapshot_every}")
-    if weights is not None:   # a bad export path fails now, not after the training
-        Path(weights).parent.mkdir(parents=True, exist_ok=True)
-        check_output(weights, overwrite=True)
+    check_run_outputs(weights, snapshot_every)
     out_dir, settings = Path(out_dir), asdict(s)
     model = _initial_model(s)
     opt = torch.optim.Adam([model.gain] if s.gain_only else model.parameters(), lr=s.lr)
