@@ -236,3 +236,32 @@ def test_peak_term_is_scale_free_and_sees_a_lost_peak():
     assert float(peak_term(3.0 * clean, clean, columns=2)) == pytest.approx(0.0, abs=1e-5)
     lost = torch.exp(2j * torch.pi * 0.2 * t).reshape(1, -1).repeat(2, 1)
     assert float(peak_term(lost, clean, columns=2)) > 0.05
+
+
+def test_zf_hinge_costs_only_patches_below_zero_filling():
+    """The hinge adds weight x mean max(0, term(output) - term(zero filling)) per patch: zero
+    for an output that is zero filling itself, positive for one that loses a peak."""
+    from dataclasses import replace
+
+    from nmrlib.nus.train_unrolled import PROFILES, patch_batch, patch_loss, peak_term
+
+    smoke = PROFILES["smoke"]
+    with pytest.raises(ValueError, match="zf_hinge"):
+        replace(smoke, zf_hinge=-1.0)
+    y, mask, clean = patch_batch(smoke, "val", [0, 1], 32)
+    per = peak_term(y, clean, smoke.columns, mean=False)
+    assert per.shape == (2,) and float(per.mean()) == pytest.approx(
+        float(peak_term(y, clean, smoke.columns)))
+    model = UnrolledIST(UnrolledConfig(iterations=smoke.iterations, knots=smoke.knots,
+                                       context=smoke.context)).eval()
+    with torch.no_grad():
+        model.gain.fill_(-60.0)              # g = 0: the output is zero filling
+        args = (model, y, mask, clean, smoke.columns, 1.0, True, 0.0)
+        assert float(patch_loss(*args, zf_hinge=5.0)) == pytest.approx(
+            float(patch_loss(*args)), abs=1e-6)
+    noise = 10 * torch.randn(y.shape, generator=torch.Generator().manual_seed(0))
+    model.fill = lambda spec, y, m: torch.where(m, y, noise.to(y.dtype))   # made-up peaks
+    out = model.fill(None, y, mask)
+    excess = (peak_term(out, clean, smoke.columns, mean=False) - per).clamp_min(0).mean()
+    assert float(excess) > 0.05
+    assert float(patch_loss(*args, zf_hinge=5.0)) > float(patch_loss(*args)) + 0.1
