@@ -22,12 +22,12 @@ the barely resolved pairs of real short indirect dimensions. Sample i of a split
 pure function of (seed, split, i, n).
 
 Profile ``gain`` (issue 23, third and fourth rounds): only the unmeasured-point gain of
-:meth:`nmrlib.nus.unrolled.UnrolledIST.gain_of` trains, on top of the iterations of
-``init`` (run without a graph: 30-50 s on one core), with data widened to where the sparse
-estimate fails (density 5-30 %, tau up to 8, pairs 0.5) and as loss the scale-free peak
-term plus ``zf_hinge`` = 10 times the per-patch excess of that term over zero filling's
-(fourth round; the third had no hinge); ``val_loss_ist_init`` then is the init weights'
-loss.
+:meth:`nmrlib.nus.unrolled.UnrolledIST.gain_of` trains (its coefficients ``gain_terms``),
+on top of the iterations of ``init`` (run without a graph: 30-50 s on one core), with data
+widened to where the sparse estimate fails (density 5-30 %, tau up to 8, pairs 0.5) and
+the scale-free peak term as loss (``l2_weight`` 0); the fourth round trains the
+few-sample coefficient c3 alone on the third round's weights, with ``zf_hinge`` 10.
+``val_loss_ist_init`` then is the init weights' loss.
 
 Loss: the relative L2 error of the output FID (measured points put back) against the
 noise-free FID, both weighted by a cosine-squared bell (the sine bell with offset 0.5
@@ -120,6 +120,7 @@ class UnrolledSettings:
     pair_gap: tuple[float, float] = (1.0, 4.0)     # partner offset, units 1/n, log-uniform
     gain_only: bool = False           # train only the unmeasured-point gain (from init)
     zf_hinge: float = 0.0             # weight of the per-patch "worse than zero filling" term
+    gain_terms: tuple[int, ...] = (0, 1, 2, 3)   # the gain coefficients that train
     init: str = ""                    # weights to start from ("": IST init; bare name: data/)
 
     def __post_init__(self) -> None:
@@ -146,6 +147,8 @@ class UnrolledSettings:
                                  f"{getattr(self, name)}")
         if not 0 <= self.pairs <= 1:
             raise ValueError(f"pairs must be a probability in [0, 1], got {self.pairs}")
+        if not set(self.gain_terms) <= {0, 1, 2, 3}:
+            raise ValueError(f"gain_terms must be indices 0-3, got {self.gain_terms}")
         if self.gain_only and not self.init:
             raise ValueError("gain_only needs init, the weight file of the iterations")
         if not 1 <= self.peaks[0] <= self.peaks[1]:
@@ -158,13 +161,15 @@ PROFILES = {
     "quick": UnrolledSettings(),
     # the gain alone, on top of the committed iterations, on data widened to the regime
     # where the sparse estimate is least reliable: 3-8 samples per trace at n = 64,
-    # truncated lines (tau up to 8 acquisition lengths), close line pairs (1-4 / n apart);
-    # the hinge weight 10 chosen on synthetic test regimes (see nmrlib.nus.unrolled); 192
-    # validation patches: 48 held no patch where g = 1 fell below zero filling
+    # truncated lines (tau up to 8 acquisition lengths), close line pairs (1-4 / n apart).
+    # Fourth round: only the few-sample coefficient c3 trains, on the third round's gain,
+    # with the zero-filling hinge (weight 10 chosen on synthetic test regimes, see
+    # nmrlib.nus.unrolled); 192 validation patches (48 held none where the third round
+    # fell below zero filling). The third round: init unrolled_ist_round2.pt,
+    # gain_terms (0, 1, 2), zf_hinge 0, val_size 48.
     "gain": UnrolledSettings(steps=200, lr=0.05, tau=(0.1, 8.0), density=(0.05, 0.30),
                              pairs=0.5, gain_only=True, l2_weight=0.0, zf_hinge=10.0,
-                             val_size=192,
-                             init="unrolled_ist_round2.pt"),
+                             gain_terms=(3,), val_size=192, init="unrolled_ist_round3.pt"),
 }
 
 
@@ -379,6 +384,7 @@ def _loop(s: UnrolledSettings, model, opt, sched, state: dict, out_dir: Path, wo
                 loss = global_mean(loss * len(idx), s.patches, world)
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            _freeze_gain(model, s.gain_terms)
             opt.step()
             model.project_()        # projected Adam: parameters stay in their stable ranges
             sched.step()
@@ -410,6 +416,15 @@ def _loop(s: UnrolledSettings, model, opt, sched, state: dict, out_dir: Path, wo
     finally:
         bar.close()
     return False
+
+
+def _freeze_gain(model: UnrolledIST, terms: tuple[int, ...]) -> None:
+    """Zero the gradient of the gain coefficients not in ``terms`` (Adam then leaves them:
+    their moments stay 0)."""
+    if model.gain.grad is not None and len(terms) < model.gain.numel():
+        keep = torch.zeros_like(model.gain.grad)
+        keep[list(terms)] = 1
+        model.gain.grad.mul_(keep)
 
 
 def _plain(settings: dict) -> dict:

@@ -174,25 +174,35 @@ def test_cli_train_unrolled_bad_profile_is_one_line(capsys):
 
 
 def test_unmeasured_point_gain_shrinks_towards_zero_filling(plane, tmp_path):
-    """g = 2 sigmoid(c0 + c1 ln(m / 16) + c2 ln(n / m)) scales the estimate between the
-    measured points: c = 0 (the IST initialisation) is g = 1, a very negative c0 is zero
-    filling; it has a gradient everywhere; a weight file without the gain, or with the
-    second round's two-number clamped gain, loads with g = 1."""
+    """g = 2 sigmoid(c0 + c1 ln(m / 16) + c2 ln(n / m) + c3 max(0, ln(16 / m))²) scales the
+    estimate between the measured points: c = 0 (the IST initialisation) is g = 1, a very
+    negative c0 is zero filling; it has a gradient everywhere; c3 acts below 16 samples
+    only; a weight file without the gain, or with the second round's two-number clamped
+    gain, loads with g = 1, one with the third round's three numbers with c3 = 0."""
     y, mask, _ = plane
     model = UnrolledIST(UnrolledConfig(iterations=20))
     full = reconstruct_unrolled(y, mask, weights=model)
     with torch.no_grad():
-        model.gain.copy_(torch.tensor([-60.0, 0.0, 0.0]))
+        model.gain.copy_(torch.tensor([-60.0, 0.0, 0.0, 0.0]))
     assert np.allclose(reconstruct_unrolled(y, mask, weights=model), y, atol=1e-20)
     m, n = int(mask.sum()), mask.size
     with torch.no_grad():     # g = 0.5 at this trace's m and n: c0 = logit(1/4) - the rest
         model.gain.copy_(torch.tensor([np.log(1 / 3) - 0.3 * np.log(m / 16)
-                                       + 0.2 * np.log(n / m), 0.3, -0.2]))
+                                       + 0.2 * np.log(n / m), 0.3, -0.2, 0.0]))
     half = reconstruct_unrolled(y, mask, weights=model)
     assert np.allclose(half[:, ~mask], 0.5 * full[:, ~mask], atol=1e-12)
     model.gain.grad = None
     model.gain_of(torch.tensor([1.0, 6.0, 200.0]), 256).sum().backward()
     assert bool((model.gain.grad.abs() > 0).all())
+    with torch.no_grad():
+        before = model.gain_of(torch.tensor([16.0, 40.0, 6.0]), 256)
+        model.gain[3] = -1.0
+        after = model.gain_of(torch.tensor([16.0, 40.0, 6.0]), 256)
+    assert torch.equal(after[:2], before[:2]) and after[2] < before[2]
+    third = {**model.state_dict(), "gain": torch.tensor([0.1, 0.5, -0.4])}
+    torch.save({"config": model.cfg.__dict__, "state_dict": third}, tmp_path / "third.pt")
+    assert torch.equal(load_weights(tmp_path / "third.pt").gain,
+                       torch.tensor([0.1, 0.5, -0.4, 0.0], dtype=torch.float64))
     old = UnrolledIST(UnrolledConfig(iterations=20))
     for state in ({k: v for k, v in old.state_dict().items() if k != "gain"},
                   {**old.state_dict(), "gain": torch.tensor([1.048, 0.019])}):
@@ -225,6 +235,13 @@ def test_close_pairs_and_gain_only_training(tmp_path):
     got = load_weights(tmp_path / "w.pt")
     assert torch.equal(got.beta, init.beta) and torch.equal(got.theta, init.theta)
     assert not torch.equal(got.gain, init.gain)
+    # gain_terms: only the listed coefficients train (the fourth round's c3 alone)
+    train(replace(s, gain_terms=(0, 3), zf_hinge=1.0), tmp_path / "run3",
+          weights=tmp_path / "w3.pt", progress=False)
+    got = load_weights(tmp_path / "w3.pt").gain
+    assert torch.equal(got[1:3], init.gain[1:3]) and bool((got[[0, 3]] != 0).all())
+    with pytest.raises(ValueError, match="gain_terms"):
+        replace(smoke, gain_terms=(4,))
 
 
 def test_peak_term_is_scale_free_and_sees_a_lost_peak():
