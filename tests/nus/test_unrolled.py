@@ -199,7 +199,7 @@ def test_unmeasured_point_gain_shrinks_towards_zero_filling(plane, tmp_path):
         model.gain[3] = -1.0
         after = model.gain_of(torch.tensor([16.0, 40.0, 6.0]), 256)
     assert torch.equal(after[:2], before[:2]) and after[2] < before[2]
-    third = {**model.state_dict(), "gain": torch.tensor([0.1, 0.5, -0.4])}
+    third = {**model.state_dict(), "gain": torch.tensor([0.1, 0.5, -0.4], dtype=torch.float64)}
     torch.save({"config": model.cfg.__dict__, "state_dict": third}, tmp_path / "third.pt")
     assert torch.equal(load_weights(tmp_path / "third.pt").gain,
                        torch.tensor([0.1, 0.5, -0.4, 0.0], dtype=torch.float64))
