@@ -143,8 +143,12 @@ def _check_memory(method: str, y, batch_size: int | None, options: dict) -> None
                          + (" or zf" if method == "ist" else ""))
 
 
-def reconstruct(fid, mask, method: str = "lr", *, batch_size: int | None = None, **options):
+def reconstruct(fid, mask, method: str = "unrolled", *, batch_size: int | None = None, **options):
     """Reconstruct NUS traces ``fid (batch, n)`` sampled at ``mask`` with ``method``.
+
+    The default, ``"unrolled"`` (the learned unrolled IST), is the method at or above IST,
+    LR and zero filling on every real set the project measured, and the fastest of them
+    (issue 23; :mod:`nmrlib.nus.unrolled`); it expects the rows in direct-dimension order.
 
     ``options`` go to the method (e.g. ``device="cuda"``, ``max_iter``, ``lam`` for "lr";
     ``iterations``, ``virtual_echo`` for "ist"). ``batch_size`` splits the columns into

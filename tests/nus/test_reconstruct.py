@@ -1,5 +1,6 @@
 """NUS reconstruction: LR and IST recover known exponentials; interface; CLI on real data."""
 
+import inspect
 
 import numpy as np
 import pytest
@@ -121,7 +122,7 @@ def test_cli_reconstructs_real_nmrpipe_file(small_nus_file, tmp_path, method):
 def test_cli_lr_takes_or_estimates_the_f1_phase(small_nus_file, tmp_path, capsys):
     path, nuslist = small_nus_file
     base = ["reconstruct", "-in", str(path), "-sample", str(nuslist), "-xN", "192",
-            "-iter", "20"]
+            "-iter", "20", "-method", "lr"]
     assert cli([*base, "-out", str(tmp_path / "a.ft1")]) == 0
     assert "(estimated from the data)" in capsys.readouterr().out
     assert cli([*base, "-out", str(tmp_path / "b.ft1"), "-p0", "30", "-p1", "0"]) == 0
@@ -130,6 +131,16 @@ def test_cli_lr_takes_or_estimates_the_f1_phase(small_nus_file, tmp_path, capsys
     assert "no virtual echo (p1 is not 0)" in capsys.readouterr().out
     assert cli([*base, "-out", str(tmp_path / "d.ft1"), "-method", "ist", "-p0", "30"]) == 2
     assert "-p0/-p1 apply to method lr, not ist" in capsys.readouterr().err
+
+
+def test_cli_and_api_default_to_unrolled(small_nus_file, tmp_path, capsys):
+    """The method a user gets without -method is the learned unrolled IST (issue 23)."""
+    path, nuslist = small_nus_file
+    out = tmp_path / "u.ft1"
+    assert cli(["reconstruct", "-in", str(path), "-sample", str(nuslist), "-xN", "192",
+                "-out", str(out), "-iter", "5"]) == 0
+    assert "unrolled" in capsys.readouterr().out
+    assert inspect.signature(reconstruct).parameters["method"].default == "unrolled"
 
 
 def test_cli_rejects_bad_schedules(small_nus_file, tmp_path, capsys):
