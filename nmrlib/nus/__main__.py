@@ -45,8 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("-in", dest="inp", required=True, help="NMRPipe input (.ft1, sampled rows)")
     rec.add_argument("-sample", required=True, help="nuslist: 0-based sampled increments")
     rec.add_argument("-method", choices=sorted(METHODS), default="unrolled",
-                     help="default unrolled: the learned unrolled IST (best R² and fastest on "
-                          "the real sets measured; see nmrlib.nus.unrolled)")
+                     help="default unrolled: the learned unrolled IST (>= IST and zero filling "
+                          "on the real sets measured, and fastest; see nmrlib.nus.unrolled)")
     rec.add_argument("-out", required=True, help="NMRPipe output file")
     rec.add_argument("-ov", dest="overwrite", action="store_true",
                      help="replace the output file if it exists (as NMRPipe's -ov)")
