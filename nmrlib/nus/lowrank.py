@@ -133,6 +133,37 @@ and *not* made the default (10 schedules x 10/15/20 %, R² against the default's
 * A change tolerance: each trace changes by about 1 % per step to the last step (the
   threshold keeps falling), so there is no converged point to stop at.
 
+Issue 23, third pass: **per-trace rank caps** (``max_rank="auto"``, the default;
+:mod:`nmrlib.nus.lrrank`; ``max_rank="measured"`` is the previous default bit for bit).
+Each trace gets a noise bar (the largest Hankel singular value of white noise on its
+measured points, scaled to its noise by a short IST); when the falling threshold reaches
+the bar, the trace's cap is fixed at 2 x (values then above it) + 16, it grows by 8
+while its cap-th value is above threshold and bar, and the traces are regrouped by cap
+so that narrow ones do not pay for the widest. Constants chosen on synthetic sets only
+(see :mod:`nmrlib.nus.lrrank`). Measured once on the real sets (``bench/bench_lr_speed.py
+--schedules 10 --levels 0.10 0.15 0.20 --variants measured default``, 16-column peak
+windows, CPU seconds, one thread; R² previous / new, CPU time LR / IST previous -> new):
+methyl 0.996 / 0.995, 26.9 -> 27.1x at 10 %; 0.998 / 0.997, 39.9 -> 31.8x at 15 %;
+0.998 / 0.998, 50.5 -> 33.9x at 20 %; 13C-15N 0.556 / 0.554, 7.4 -> 8.2x; 0.797 /
+0.797, 9.5 -> 10.3x; 0.928 / 0.928, 10.0 -> 10.9x; azithromycin 0.939 / 0.939, 5.1 ->
+6.4x; 0.997 / 0.997, 6.6 -> 7.9x; 0.998 / 0.998, 7.7 -> 9.1x; MALT1 0.772 / 0.769, 10.0
+-> 11.3x; 0.910 / 0.912, 13.7 -> 14.8x; 0.966 / 0.966, 14.8 -> 15.0x (zero filling
+0.50-0.98, below both everywhere). So in the peak windows R² is kept (within 0.003) but
+the caps rarely bind: the real traces there carry more components above their noise
+than the windows' R² needs (a fixed 32 would do, see above), and the bar's IST costs
+about one IST time more -- the methyl set at 15-20 % is faster, the others 5-25 % slower.
+On whole spectra, where noise-only columns had kept the batch's one cap wide, LR is
+faster (``bench/bench_dl_timing.py --realdata --threads 1 --methods lr ist --density
+0.15 --repeats 1 --lr-options '{"virtual_echo": true}'``, with ``"max_rank":
+"measured"`` for the previous; wall seconds, one schedule): methyl 110 -> 54 s (IST
+0.64-0.70 s), 13C-15N 50 -> 14 s (IST 1.2 s), azithromycin 9.3 -> 8.3 s (IST 0.37 s),
+MALT1 30 -> 16 s (IST 0.54-0.67 s). Whole-set peak R² for that schedule (previous /
+new / IST / zero filling; CPU seconds previous -> new): methyl 0.987 / 0.980 / 0.988 /
+0.794 (111 -> 57 s) -- a loss of 0.007, from the many weak peaks of columns whose caps
+bind --, 13C-15N 0.639 / 0.637 / 0.698 / 0.619 (51 -> 14 s), azithromycin 0.995 /
+0.995 / 0.993 / 0.990 (8.6 -> 7.8 s), MALT1 0.924 / 0.924 / 0.933 / 0.907 (26 -> 15 s).
+The issue's 10x IST is still not reached on methyl, MALT1 and (barely) 13C-15N.
+
 All traces of the batch are reconstructed at once in torch (CPU or CUDA). The SVT needs
 only the singular triplets above the threshold: by default (``svd="subspace"``) they come
 from one warm-started block power step per iteration on a rank-``q`` subspace that grows
