@@ -58,19 +58,21 @@ def _shrink(sig: torch.Tensor, thresh) -> torch.Tensor:
     return torch.where(sig > thresh, (sig - thresh) / sig.clamp_min(1e-300), 0.0)
 
 
-def _svt_full(a: torch.Tensor, thresh) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _svt_full(a: torch.Tensor, thresh, adjust=None
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Exact singular-value soft thresholding via eigh of ``A^H A`` (input precision).
 
     ``thresh`` a float or a ``(B, 1)`` tensor. Returns ``(SVT(A), V, sigma)`` with right
     singular vectors and values ascending. A wide ``A`` is handled through ``A A^H`` (the
-    smaller eigenproblem); ``V`` then holds left singular vectors.
+    smaller eigenproblem); ``V`` then holds left singular vectors. ``adjust(sig, scale)``,
+    if given, returns the shrink factors to use (per-matrix rank caps).
     """
     if a.shape[-2] < a.shape[-1]:
-        z, vecs, sig = _svt_full(a.mH, thresh)
+        z, vecs, sig = _svt_full(a.mH, thresh, adjust)
         return z.mH, vecs, sig
     evals, vecs = torch.linalg.eigh(a.mH @ a)
     sig = evals.clamp_min(0).sqrt()
-    scale = _shrink(sig, thresh)
+    scale = _shrink(sig, thresh) if adjust is None else adjust(sig, _shrink(sig, thresh))
     vecs = vecs.to(a.dtype)
     return (a @ vecs) * scale.to(a.real.dtype).unsqueeze(-2) @ vecs.mH, vecs, sig
 
@@ -82,7 +84,8 @@ class _SubspaceSVT:
     in the batch plus a margin: it widens while the smallest computed value still exceeds
     the threshold and narrows as the iterate becomes low-rank. When it would exceed half
     the smaller matrix dimension, the exact SVT is used instead (cheaper at that point).
-    The threshold is a float or a ``(B, 1)`` tensor (one per matrix). ``single``: the
+    The threshold is a float or a ``(B, 1)`` tensor (one per matrix). ``caps``: per-matrix
+    rank caps (:class:`nmrlib.nus.lrrank.RankCaps`; None: the one ``cap``). ``single``: the
     small Gram and eigen problems in the input precision (complex64 for complex64 input)
     instead of complex128 -- about 1.3x faster; singular values then carry absolute errors
     of about 3e-4 x sigma_1, a tenth of the lowest threshold "svt" uses (0.03 x sigma_1).
@@ -96,6 +99,21 @@ class _SubspaceSVT:
         self.work = dtype if single else torch.complex128
         self.cap = cols if cap is None else max(1, min(cap, cols))  # widest subspace
         self.v = self._random(batch, min(rank, self.cap), dtype, device)
+        self.caps = None                       # per-matrix caps (nmrlib.nus.lrrank.RankCaps)
+
+    def subset(self, idx: torch.Tensor) -> _SubspaceSVT:
+        """A copy for the matrices ``idx`` (same generator; caps and warm start subset)."""
+        out = object.__new__(_SubspaceSVT)
+        out.__dict__.update(self.__dict__)
+        out.v = self.v[idx]
+        out.caps = None if self.caps is None else self.caps.subset(idx)
+        return out
+
+    def _widest(self) -> int:
+        return self.cap if self.caps is None else min(self.cap, self.caps.widest())
+
+    def _adjust(self, thresh):
+        return None if self.caps is None else (lambda sig, f: self.caps.apply(sig, f, thresh))
 
     def _random(self, batch, q, dtype, device):
         real = torch.randn((batch, self.cols, q, 2), generator=self.generator, dtype=torch.float64)
@@ -103,14 +121,18 @@ class _SubspaceSVT:
 
     def keep(self, idx: torch.Tensor) -> None:
         self.v = self.v[idx]
+        if self.caps is not None:
+            self.caps = self.caps.subset(idx)
 
     def _next_width(self, sig: torch.Tensor, thresh) -> int:
-        above = int((sig > thresh * (1 + self.rtol)).sum(-1).max())
-        return min(self.cap, max(self.margin, above + self.margin))
+        above = (sig > thresh * (1 + self.rtol)).sum(-1)
+        if self.caps is not None:
+            above = torch.minimum(above, self.caps.caps)
+        return min(self._widest(), max(self.margin, int(above.max()) + self.margin))
 
     def _full(self, a: torch.Tensor, thresh) -> torch.Tensor:
         """Exact SVT; keeps the leading right singular vectors as the next warm start."""
-        z, vecs, sig = _svt_full(a, thresh)
+        z, vecs, sig = _svt_full(a, thresh, self._adjust(thresh))
         width = min(self._next_width(sig, thresh), vecs.shape[-1])
         lead = vecs[..., -width:]
         self.v = torch.linalg.qr(a.mH @ lead).Q if a.shape[-2] < a.shape[-1] else lead
@@ -134,16 +156,21 @@ class _SubspaceSVT:
             b = rmul(q)                                       # (B, r, K)
             evals, w = torch.linalg.eigh((b @ b.mH).to(self.work))
             sig = evals.clamp_min(0).sqrt()                   # ascending
-            rank = v.shape[-1]
-            if bool((sig[:, :1] <= thresh * (1 + self.rtol)).all()) or rank >= self.cap:
+            rank, widest = v.shape[-1], self._widest()
+            done = (sig[:, :1] <= thresh * (1 + self.rtol)).squeeze(-1)
+            if self.caps is not None:
+                done = done | (self.caps.caps <= rank)
+            if bool(done.all()) or rank >= widest:
                 break     # all values above the threshold found, or the cap: truncated SVT
             # some matrix has all r singular values above threshold: widen the subspace
-            extra = min(max(self.margin, rank // 2), self.cap - rank)
+            extra = min(max(self.margin, rank // 2), widest - rank)
             self.v = torch.cat([v, self._random(v.shape[0], extra, v.dtype, v.device)], -1)
             if 2 * self.v.shape[-1] > small:
                 return self._full(a, thresh)
             power_steps = 2
         scale = _shrink(sig, thresh)
+        if self.caps is not None:
+            scale = self.caps.apply(sig, scale, thresh)
         w = w.to(a.dtype)
         u = q @ w                                              # left singular vectors
         vh = w.mH @ b                                          # sigma * V^H (ascending)

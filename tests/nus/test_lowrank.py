@@ -122,7 +122,7 @@ def test_fast_svt_matches_exact(options):
 
 
 def test_rank_cap_is_a_truncated_svt_that_changes_little():
-    """max_rank="auto" (the measured points) keeps the subspace narrow: the result
+    """The rank cap ("auto": per trace, lrrank) keeps the subspace narrow: the result
     is close to the uncapped one, and a cap above every rank changes nothing."""
     truth = _traces([1.0, 0.5, 0.2], peaks=4, n=64)
     fid, mask = _sampled(truth, 0.2, seed=3)
