@@ -1,11 +1,11 @@
-"""LR's data-driven per-trace rank cap (issue 23, ``max_rank="auto"`` of "svt").
+"""LR's data-driven per-trace rank cap (issue 23, ``max_rank="noise"`` of "svt").
 
 A sum of K damped exponentials has a Hankel matrix of rank K (a few more numerically with
 the virtual echo, whose two-sided decay is not one exponential), so a trace needs about
 as many singular values as it has components that stand out of its noise. The "svt"
 continuation lowers its threshold from 0.98 to 0.03 x sigma_1; below the noise the
 thresholds pass noise-level singular values, which made the subspace as wide as the
-previous cap (the measured points, ``max_rank="measured"``) allowed. So, per trace:
+previous cap (the measured points, ``max_rank="auto"``) allowed. So, per trace:
 
 1. The noise bar ``level`` (:func:`noise_level`): ``kappa`` noise sds of the trace's
    spectrum, in singular-value units. The spectrum is that of a short IST reconstruction
@@ -28,7 +28,7 @@ The constants were chosen on synthetic data only, not on the real sets: held-out
 synthetic 2D sets (:func:`nmrlib.nus.dleval.synthetic_set`; 24 columns x 128 points with
 30 or 40 peaks, noise sd 2e-4 / 1e-3 / 5e-3, and 48 x 128 with 6 peaks, noise 1e-3;
 3 Poisson-gap schedules at 10/15/20 %, the echo at p0 = 0, peak R² against
-``max_rank="measured"``). ``kappa`` 2 cost up to 0.14 (40 peaks, 20 %), ``kappa`` 1 with
+``max_rank="auto"``). ``kappa`` 2 cost up to 0.14 (40 peaks, 20 %), ``kappa`` 1 with
 ``per_component`` 2 and ``offset`` 8 up to 0.026, with ``offset`` 16 (the default) up to
 0.014 in one of the 12 cells (the others within 0.005 or above) for up to 1.5x less time
 on the sparse set (20 %; 1.1-1.2x at 15 %) and about none on the crowded ones; ``kappa``

@@ -1,4 +1,4 @@
-"""LR's data-driven per-trace rank caps (``max_rank="auto"``, :mod:`nmrlib.nus.lrrank`)."""
+"""LR's data-driven per-trace rank caps (``max_rank="noise"``, :mod:`nmrlib.nus.lrrank`)."""
 
 import numpy as np
 import pytest
@@ -29,21 +29,21 @@ def _batch(n: int = 96, density: float = 0.2, noise: float = 0.02, seed: int = 0
     return torch.from_numpy(fid.astype(np.complex64)), torch.from_numpy(mask), truth
 
 
-def test_measured_is_the_previous_batch_cap_and_auto_is_deterministic():
+def test_auto_is_the_batch_cap_and_noise_caps_are_deterministic():
     fid, mask, _ = _batch()
     measured = 2 * int(mask.sum()) - int(mask[0])          # on the echo: 2m - 1 points
-    old = reconstruct_lr(fid, mask, p0=0.0, max_rank="measured")
+    old = reconstruct_lr(fid, mask, p0=0.0)
     assert torch.equal(old, reconstruct_lr(fid, mask, p0=0.0, max_rank=measured))
-    auto = reconstruct_lr(fid, mask, p0=0.0)
-    assert torch.equal(auto, reconstruct_lr(fid, mask, p0=0.0, max_rank="auto"))
-    assert not torch.equal(auto, old)
+    noise = reconstruct_lr(fid, mask, p0=0.0, max_rank="noise")
+    assert torch.equal(noise, reconstruct_lr(fid, mask, p0=0.0, max_rank="noise"))
+    assert not torch.equal(noise, old)
 
 
-def test_auto_cap_stays_close_to_the_measured_cap():
+def test_noise_caps_stay_close_to_the_batch_cap():
     fid, mask, truth = _batch()
     t = torch.from_numpy(truth[:2].astype(np.complex64))
     errs = [float(torch.linalg.vector_norm(x[:2] - t) / torch.linalg.vector_norm(t))
-            for x in (reconstruct_lr(fid, mask, p0=0.0, max_rank=r) for r in ("measured", "auto"))]
+            for x in (reconstruct_lr(fid, mask, p0=0.0, max_rank=r) for r in ("auto", "noise"))]
     assert errs[1] <= errs[0] + 0.01, errs
 
 
