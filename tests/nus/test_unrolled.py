@@ -181,9 +181,10 @@ def test_cli_train_unrolled_bad_profile_is_one_line(capsys):
 def test_unmeasured_point_gain_shrinks_towards_zero_filling(plane, tmp_path):
     """g = 2 sigmoid(c0 + c1 ln(m / 16) + c2 ln(n / m) + c3 max(0, ln(16 / m))²) scales the
     estimate between the measured points: c = 0 (the IST initialisation) is g = 1, a very
-    negative c0 is zero filling; it has a gradient everywhere; c3 acts below 16 samples
-    only; a weight file without the gain, or with the second round's two-number clamped
-    gain, loads with g = 1, one with the third round's three numbers with c3 = 0."""
+    negative c0 is zero filling; it has a gradient everywhere below its cap at 1; c3 acts
+    below 16 samples only; a weight file without the gain, or with the second round's
+    two-number clamped gain, loads with g = 1, one with the third round's three numbers
+    with c3 = 0."""
     y, mask, _ = plane
     model = UnrolledIST(UnrolledConfig(iterations=20))
     full = reconstruct_unrolled(y, mask, weights=model)
@@ -204,6 +205,9 @@ def test_unmeasured_point_gain_shrinks_towards_zero_filling(plane, tmp_path):
         model.gain[3] = -1.0
         after = model.gain_of(torch.tensor([16.0, 40.0, 6.0]), 256)
     assert torch.equal(after[:2], before[:2]) and after[2] < before[2]
+    with torch.no_grad():     # capped at 1, as a Wiener factor (2 sigmoid(5) would be 1.99)
+        model.gain.copy_(torch.tensor([5.0, 0.0, 0.0, 0.0]))
+        assert bool((model.gain_of(torch.tensor([6.0, 64.0, 200.0]), 256) == 1).all())
     third = {**model.state_dict(), "gain": torch.tensor([0.1, 0.5, -0.4], dtype=torch.float64)}
     torch.save({"config": model.cfg.__dict__, "state_dict": third}, tmp_path / "third.pt")
     assert torch.equal(load_weights(tmp_path / "third.pt").gain,
