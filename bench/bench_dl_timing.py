@@ -108,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="time the whole real 2D sets of nmrlib.core.realdata instead")
     parser.add_argument("--lr-options", default="{}",
                         help='LR keyword arguments as JSON, e.g. \'{"algorithm": "svt", '
-                             '"virtual_echo": true}\' (default: the paper\'s ADMM)')
+                             '"virtual_echo": true}\' (default {}: LR\'s own default, SVT on the '
+                             'virtual echo with the F1 phase estimated)')
     args = parser.parse_args(argv)
     try:
         lr_options = json.loads(args.lr_options)
