@@ -9,6 +9,7 @@ against the registry's sha256 when it is copied into the cache).
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,18 @@ SHARED = ROOT.parent / "shared"
 
 
 def pytest_configure(config) -> None:
-    """Name the offline mirror before any test (or nbval's notebook kernels) starts."""
+    """Name the offline mirror before any test (or nbval's notebook kernels) starts, and
+    give SIGINT its default handler when the suite was started with it ignored.
+
+    A job started in the background by a non-interactive shell (``cmd &`` in a script,
+    some CI runners) inherits SIGINT ignored, and so would every command a test starts:
+    the tests that press Ctrl-C on a job (``test_fuzz``, ``test_faults``) would then see
+    it ignored. A handler installed here is reset to the default in every child at exec.
+    """
     if (SHARED / "realdata").is_dir() and not os.environ.get("NMRLIB_DATA_MIRROR"):
         os.environ["NMRLIB_DATA_MIRROR"] = str(SHARED / "realdata")
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
