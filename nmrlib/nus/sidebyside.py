@@ -102,8 +102,8 @@ def _claim_time(row: dict) -> str | None:
     if "dl" not in sec or "lr" not in sec or sec["lr"] <= 0:
         return None
     ratio = sec["dl"] / sec["lr"]
-    return f"DL takes {100 * ratio:.1f} % of LR's time ({'within' if ratio <= 0.08 else 'above'} " \
-           "the paper's 4-8 %)"
+    where = "below" if ratio < 0.04 else "within" if ratio <= 0.08 else "above"
+    return f"DL takes {100 * ratio:.1f} % of LR's time ({where} the paper's 4-8 %)"
 
 
 def _beyond(row: dict, levels) -> str | None:

@@ -35,7 +35,11 @@ def test_sentence_follows_the_numbers():
     text = verdict_sentence("set A", good, LEVELS)
     assert "holds at 10 %" in text and "does not hold" not in text
     assert "R² >= 0.98 at 25 % holds for DL, not for LR 0.900" in text
-    assert "DL takes 2.5 % of LR's time (within" in text
+    assert "DL takes 2.5 % of LR's time (below the paper's 4-8 %)" in text
+    for lr_seconds, where in ((1.0, "5.0 % of LR's time (within"), (0.5, "(above")):
+        row = side_by_side(_results(0.99, 0.90), {("set A", "cpu"): {
+            **timing[("set A", "cpu")], "lr": lr_seconds}}, LEVELS, zf)["set A"]
+        assert where in verdict_sentence("set A", row, LEVELS)
     assert "UNROLLED is >= IST at every level and >= ZF at every level" in text
     assert "DL has the highest mean R² at every level" in text
     assert "does not hold at 10 %" in verdict_sentence("set A", bad, LEVELS)
