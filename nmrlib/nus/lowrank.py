@@ -92,12 +92,12 @@ schedules of ``bench/bench_dl_real.py``), default / zero filling at 10, 15, 20 %
 0.722, 0.909 / 0.781, 0.967 / 0.845.
 
 Speed (issue 23: the SVD of each Hankel matrix dominated; LR took ~100x IST's time).
-For "svt" the subspace SVT keeps at most ``max_rank`` singular values (then "auto", now
-``max_rank="auto"``, see the third pass below: the most measured points of a trace,
-echo included -- the data cannot determine more components
-than that; without the cap the late low thresholds widened the subspace to a
-full SVT each iteration), its Hankel products ``H V`` and ``Q^H H`` are FFT correlations
-(:class:`HankelOp`), the anti-diagonal sums of ``U S V^H`` FFT convolutions
+For "svt" the subspace SVT keeps at most ``max_rank`` singular values (the default
+``max_rank="auto"``: the most measured points of a trace, echo included -- the data cannot
+determine more components than that; without the cap the late low thresholds widened the
+subspace to a full SVT each iteration; per-trace caps: the third pass below), its Hankel
+products ``H V`` and ``Q^H H`` are FFT correlations (:class:`HankelOp`), the anti-diagonal
+sums of ``U S V^H`` FFT convolutions
 (:func:`lowrank_adjoint`), the range basis a Cholesky QR, the warm start
 the normalised leading rows of ``S V^H``, and sigma_1 a 30-step power iteration. Measured
 (16-column peak windows, 3 schedules, the previous code / this one / IST, one shared
@@ -367,7 +367,7 @@ def _finite(name: str, value, *, positive: bool = False) -> float:
 
 def _checked_options(*, algorithm, svd, max_iter, rank, lam, beta, tau, tol, i_mult, final,
                      virtual_echo, p0, p1, scale, init="zero", precision="auto",
-                     max_rank="noise") -> dict:
+                     max_rank="auto") -> dict:
     """The numeric options of :func:`reconstruct_lr`, checked (ValueError naming the bad
     one) and with ``max_iter`` defaulted per algorithm (ADMM 300, SVT 100)."""
     for name, value, allowed in (("algorithm", algorithm, ("auto", "admm", "svt")),

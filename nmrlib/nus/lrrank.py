@@ -74,7 +74,7 @@ def _spectrum_sd(x: torch.Tensor, m: torch.Tensor, echo: bool, rot: complex) -> 
 
 
 def noise_level(y: torch.Tensor, m: torch.Tensor, rows: int, *, echo: bool, p0: float,
-                kappa: float | None = None, seed: int = 0) -> torch.Tensor:
+                kappa: float = KAPPA, seed: int = 0) -> torch.Tensor:
     """The noise bar (B, 1) in singular-value units for the normalised traces ``y (B, n)``
     (mask ``m``), worked on with ``rows``-row Hankel matrices (of the echo's 2n - 1 points
     with ``echo``, else of the n points); ``p0`` degrees (NMRPipe PS convention).
@@ -99,7 +99,6 @@ def noise_level(y: torch.Tensor, m: torch.Tensor, rows: int, *, echo: bool, p0: 
     sd = _spectrum_sd(both, torch.cat([mm, mm]), echo, rot)
     ratio = sd[: y.shape[0]] / sd[y.shape[0]:].clamp_min(1e-30)
     top = HankelOp(echo_extend(w, mm)[0] if echo else w, rows).norm().to(ratio.dtype)
-    kappa = KAPPA if kappa is None else kappa
     return (kappa * ratio * top).unsqueeze(-1).to(y.real.dtype)
 
 
@@ -108,11 +107,8 @@ class RankCaps:
     singular values a trace may keep, ``level`` (B, 1) its noise bar."""
 
     def __init__(self, hard: torch.Tensor, level: torch.Tensor, *,
-                 per_component: float | None = None, offset: int | None = None,
-                 step: int | None = None, rtol: float = 0.02):
-        per_component = PER_COMPONENT if per_component is None else per_component
-        offset = OFFSET if offset is None else offset
-        step = STEP if step is None else step
+                 per_component: float = PER_COMPONENT, offset: int = OFFSET,
+                 step: int = STEP, rtol: float = 0.02):
         self.hard, self.level, self.caps = hard, level, hard.clone()
         self.fixed = torch.zeros_like(hard, dtype=torch.bool)
         self.per_component, self.offset, self.step, self.rtol = per_component, offset, step, rtol
