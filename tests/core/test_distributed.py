@@ -32,6 +32,18 @@ def _run(launcher: list[str], argv: list[str], out: Path) -> subprocess.Complete
                           env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 
+def _one_and_two_summaries(argv: list[str], tmp_path: Path) -> tuple[dict, dict]:
+    """Run a trainer (``--weights`` into ``tmp_path``) as one process and under torchrun
+    with two; both must succeed. Returns their ``summary.json`` (one, two)."""
+    one = _run([sys.executable], [*argv, "--weights", str(tmp_path / "one.pt")],
+               tmp_path / "one")
+    two = _run(TORCHRUN, [*argv, "--weights", str(tmp_path / "two.pt")], tmp_path / "two")
+    assert one.returncode == 0, one.stderr[-2000:]
+    assert two.returncode == 0, two.stderr[-2000:]
+    ref, par = (json.loads((tmp_path / k / "summary.json").read_text()) for k in ("one", "two"))
+    return ref, par
+
+
 def test_the_world_comes_from_torchrun_variables(monkeypatch):
     for var in ("RANK", "WORLD_SIZE", "LOCAL_RANK"):
         monkeypatch.delenv(var, raising=False)
@@ -81,13 +93,8 @@ def test_two_gloo_processes_train_the_classifier_as_one(tocsy, tmp_path):
 
 def test_two_gloo_processes_train_dlnmr_as_one(tmp_path):
     """DLNMR has batch norms: on CPU they use the global batch (nmrlib.core.sync_batchnorm)."""
-    argv = ["train-dlnmr", "--profile", "smoke", "--epochs", "2"]
-    one = _run([sys.executable], [*argv, "--weights", str(tmp_path / "one.pt")],
-               tmp_path / "one")
-    two = _run(TORCHRUN, [*argv, "--weights", str(tmp_path / "two.pt")], tmp_path / "two")
-    assert one.returncode == 0, one.stderr[-2000:]
-    assert two.returncode == 0, two.stderr[-2000:]
-    ref, par = (json.loads((tmp_path / k / "summary.json").read_text()) for k in ("one", "two"))
+    ref, par = _one_and_two_summaries(["train-dlnmr", "--profile", "smoke", "--epochs", "2"],
+                                      tmp_path)
     assert [h["step"] for h in par["history"]] == [h["step"] for h in ref["history"]]
     np.testing.assert_allclose([h["train_loss_ema"] for h in par["history"]],
                                [h["train_loss_ema"] for h in ref["history"]], rtol=1e-4)
@@ -135,13 +142,8 @@ def test_a_killed_rank_resumes_to_the_weights_of_an_uninterrupted_run(tmp_path):
 
 
 def test_two_gloo_processes_train_the_unrolled_ist_as_one(tmp_path):
-    argv = ["train-unrolled", "--profile", "smoke", "--steps", "6"]
-    one = _run([sys.executable], [*argv, "--weights", str(tmp_path / "one.pt")],
-               tmp_path / "one")
-    two = _run(TORCHRUN, [*argv, "--weights", str(tmp_path / "two.pt")], tmp_path / "two")
-    assert one.returncode == 0, one.stderr[-2000:]
-    assert two.returncode == 0, two.stderr[-2000:]
-    ref, par = (json.loads((tmp_path / k / "summary.json").read_text()) for k in ("one", "two"))
+    ref, par = _one_and_two_summaries(["train-unrolled", "--profile", "smoke", "--steps", "6"],
+                                      tmp_path)
     assert par["processes"] == 2 and [h["step"] for h in par["history"]] == \
         [h["step"] for h in ref["history"]]
     for key in ("val_loss", "train_loss_ema"):
